@@ -1,0 +1,3 @@
+"""Amarktai Network: self-hosted crypto trading-bot platform."""
+
+__version__ = "0.1.0"

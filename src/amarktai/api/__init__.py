@@ -1,0 +1,1 @@
+"""HTTP/WebSocket adapter: app factory, middleware, dependencies and routers."""

@@ -1,0 +1,107 @@
+"""FastAPI dependencies: the runtime, one unit of work per request, the caller and roles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from amarktai.accounts.models import AuthSession, User
+from amarktai.accounts.service import AccountsService, AuthPolicy, ClientInfo
+from amarktai.db.engine import transaction
+from amarktai.kit.errors import Forbidden, Unauthorized
+from amarktai.runtime import Runtime
+
+ROLE_RANK = {"viewer": 0, "trader": 1, "admin": 2}
+bearer = HTTPBearer(auto_error=False)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's single transaction: committed once after the handler, else rolled back."""
+    async with transaction(runtime.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def client_info(request: Request) -> ClientInfo:
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+ClientDep = Annotated[ClientInfo, Depends(client_info)]
+
+
+def accounts_service(session: SessionDep, runtime: RuntimeDep) -> AccountsService:
+    s = runtime.settings
+    return AccountsService(
+        session,
+        passwords=runtime.passwords,
+        tokens=runtime.tokens,
+        vault=runtime.vault,
+        clock=runtime.clock,
+        policy=AuthPolicy(
+            refresh_ttl_s=s.refresh_token_ttl_s,
+            free_attempts=s.login_free_attempts,
+            lockout_base_s=s.login_lockout_base_s,
+            lockout_max_s=s.login_lockout_max_s,
+        ),
+    )
+
+
+AccountsDep = Annotated[AccountsService, Depends(accounts_service)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    session: AuthSession
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role == "admin"
+
+
+async def current_caller(
+    accounts: AccountsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    user, auth = await accounts.authenticate(credentials.credentials)
+    return Caller(user, auth)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def require_role(minimum: str) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+    async def check(caller: CallerDep) -> Caller:
+        if ROLE_RANK.get(caller.user.role, -1) < ROLE_RANK[minimum]:
+            raise Forbidden(f"this action needs the {minimum} role", code="insufficient_role")
+        return caller
+
+    return check
+
+
+TraderDep = Annotated[Caller, Depends(require_role("trader"))]
+AdminDep = Annotated[Caller, Depends(require_role("admin"))]

@@ -1,0 +1,23 @@
+"""Entry point: `amarktai serve`, `db`, `users`, `audit`, `keys`."""
+
+from __future__ import annotations
+
+import typer
+
+from amarktai.cli import admin_cmds, serve
+
+app = typer.Typer(
+    name="amarktai",
+    help="Amarktai Network: self-hosted crypto trading-bot platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(admin_cmds.db_app, name="db")
+app.add_typer(admin_cmds.users_app, name="users")
+app.add_typer(admin_cmds.audit_app, name="audit")
+app.add_typer(admin_cmds.keys_app, name="keys")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,145 @@
+"""Settings from the environment (prefix AMARKTAI_) and the secrets kept in the data dir.
+
+The embedded default must run with zero configuration yet never ship a hard-coded
+secret, so missing secrets are generated once and kept (mode 0600) in the data dir.
+Production mode refuses to start instead, naming what is missing or weak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from amarktai.kit.errors import ConfigError
+
+MIN_SECRET_LEN = 32
+SECRETS_FILE = "secrets.json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AMARKTAI_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    encryption_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated Fernet keys; the first encrypts, all decrypt."
+    )
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    demo_email: str | None = None
+    demo_password: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    max_body_bytes: int = 1024 * 1024
+    login_free_attempts: int = 5
+    login_lockout_base_s: int = 30
+    login_lockout_max_s: int = 3600
+    log_json: bool = True
+    log_level: str = "INFO"
+    web_dist: Path | None = None
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'amarktai.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+
+
+def _weak(secret: str) -> bool:
+    return len(secret) < MIN_SECRET_LEN or len(set(secret)) < 10
+
+
+def _valid_fernet(key: str) -> bool:
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def secrets_path(settings: Settings) -> Path:
+    return settings.data_dir / SECRETS_FILE
+
+
+def read_secrets_file(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def write_secrets_file(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Secrets from the environment, else from (or generated into) the data dir file."""
+    env_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    env_fernet = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+    if settings.env == "production":
+        problems = []
+        if not env_key:
+            problems.append("AMARKTAI_SECRET_KEY is missing")
+        elif _weak(env_key):
+            problems.append(f"AMARKTAI_SECRET_KEY is weak (need >= {MIN_SECRET_LEN} varied chars)")
+        if not env_fernet:
+            problems.append("AMARKTAI_ENCRYPTION_KEYS is missing")
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+    path = secrets_path(settings)
+    stored = read_secrets_file(path)
+    changed = False
+    if not env_key:
+        if not stored.get("secret_key"):
+            stored["secret_key"] = secrets.token_urlsafe(48)
+            changed = True
+        env_key = str(stored["secret_key"])
+    elif _weak(env_key):
+        raise ConfigError(f"AMARKTAI_SECRET_KEY is weak (need >= {MIN_SECRET_LEN} varied chars)")
+    if env_fernet:
+        keys = tuple(k.strip() for k in env_fernet.split(",") if k.strip())
+    else:
+        if not stored.get("encryption_keys"):
+            stored["encryption_keys"] = [Fernet.generate_key().decode()]
+            changed = True
+        keys = tuple(str(k) for k in stored["encryption_keys"])  # type: ignore[attr-defined]
+    bad = [i for i, k in enumerate(keys) if not _valid_fernet(k)]
+    if not keys or bad:
+        raise ConfigError(f"AMARKTAI_ENCRYPTION_KEYS: key(s) at position {bad} are not Fernet keys")
+    if changed:
+        write_secrets_file(path, stored)
+    return Secrets(secret_key=env_key, encryption_keys=keys)
+
+
+def get_settings() -> Settings:
+    return Settings()

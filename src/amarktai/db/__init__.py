@@ -1,0 +1,1 @@
+"""Database adapter: engine/session factory, column types, Alembic migrations."""

@@ -1,0 +1,37 @@
+"""Decimal money helpers: money never goes through float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+
+
+def to_decimal(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValueError(f"not a number: {value!r}") from exc
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def quantize_down(value: Decimal, step: Decimal) -> Decimal:
+    """Round toward zero onto a grid of `step` (exchange quantity precision)."""
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
+def round_money(value: Decimal, places: int = 2) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+
+
+def format_zar(value: Decimal) -> str:
+    return f"R{round_money(value):,.2f}".replace(",", " ")

@@ -1,0 +1,54 @@
+"""Wiring: the long-lived objects one platform process shares (engine, vault, codecs, clock).
+
+Built once from Settings by the API app factory and by CLI commands, so both run the
+same services the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from amarktai.accounts.passwords import Passwords
+from amarktai.accounts.tokens import TokenCodec
+from amarktai.accounts.vault import Vault
+from amarktai.config import Secrets, Settings, resolve_secrets
+from amarktai.db.engine import make_engine, make_sessionmaker
+from amarktai.kit.clock import Clock, SystemClock
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    tokens: TokenCodec
+    passwords: Passwords
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    passwords: Passwords | None = None,
+    engine: AsyncEngine | None = None,
+) -> Runtime:
+    secrets = resolve_secrets(settings)
+    engine = engine or make_engine(settings.effective_database_url)
+    return Runtime(
+        settings=settings,
+        secrets=secrets,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        vault=Vault(secrets.encryption_keys),
+        tokens=TokenCodec(secrets.secret_key, settings.access_token_ttl_s),
+        passwords=passwords or Passwords(),
+        clock=clock or SystemClock(),
+    )
