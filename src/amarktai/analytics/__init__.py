@@ -1,0 +1,1 @@
+"""Performance analytics: metrics from equity curves and trades."""

@@ -1,0 +1,1 @@
+"""Strategy API, indicators, built-in strategies and their registry."""

@@ -1,0 +1,1 @@
+"""Built-in strategies; ``amarktai.strategies.registry`` is the way to look them up."""

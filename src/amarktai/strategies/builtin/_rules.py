@@ -1,0 +1,44 @@
+"""Shared rule helpers so every built-in states warm-up, latching and look-back alike."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from amarktai.strategies.base import Decision, FloatArray, StrategyContext
+
+
+def latch(enter: np.ndarray, leave: np.ndarray, valid: np.ndarray) -> FloatArray:
+    """Position 1 from an entry bar until the next exit bar, 0 otherwise; NaN where not valid.
+
+    Exit wins when both fire on one bar (the cautious reading). The state is derived from
+    the indicator history, not from fills, so the decision is a pure function of market
+    data and identical in live, paper and backtest.
+    """
+    events = np.where(leave, 0.0, np.where(enter, 1.0, np.nan))
+    events[~valid] = np.nan
+    idx = np.where(np.isfinite(events), np.arange(len(events)), -1)
+    np.maximum.accumulate(idx, out=idx)
+    state = np.where(idx >= 0, events[np.maximum(idx, 0)], 0.0)
+    return np.where(valid, state, np.nan)
+
+
+def smoothing_lookback(n: int, alpha: float, tolerance: float = 1e-9) -> int:
+    """Bars after the seed until its weight (1-alpha)^k has decayed below ``tolerance``."""
+    return n + math.ceil(math.log(tolerance) / math.log(1.0 - alpha))
+
+
+def warming_up(ctx: StrategyContext, needed: int, **indicators: float) -> Decision:
+    have = len(ctx.bars)
+    return Decision(
+        rule=f"warm-up: {have} of {needed} bars, no decision",
+        signal=0.0,
+        target=None,
+        inputs={"price": ctx.price},
+        indicators=indicators,
+    )
+
+
+def clip_signal(value: float) -> float:
+    return 0.0 if not math.isfinite(value) else float(min(1.0, max(-1.0, value)))

@@ -1,0 +1,71 @@
+"""Bollinger breakout: ride a close above the upper band until price loses the middle band."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from amarktai.strategies import indicators as ind
+from amarktai.strategies.base import (
+    Bars,
+    Decision,
+    FloatArray,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    param,
+)
+from amarktai.strategies.builtin._rules import clip_signal, latch, warming_up
+
+
+@dataclass(frozen=True, slots=True)
+class BollingerBreakoutParams(StrategyParams):
+    period: int = param(20, min=5, max=200, description="Band length (bars)")
+    k: float = param(
+        2.0, min=0.5, max=5.0, description="Band width in standard deviations (population)"
+    )
+
+
+class BollingerBreakout(Strategy):
+    """Exiting at the middle band rather than back inside the upper band gives a breakout
+    room to breathe; the latch keeps the position between the two events."""
+
+    name = "bollinger_breakout"
+    description = "Long on a close above the upper band; flat on a close below the middle band."
+    Params = BollingerBreakoutParams
+    params: BollingerBreakoutParams
+
+    @property
+    def warmup_bars(self) -> int:
+        return self.params.period
+
+    def _positions(self, close: FloatArray) -> tuple[ind.BollingerBands, FloatArray]:
+        bands = ind.bollinger(close, self.params.period, self.params.k)
+        valid = np.isfinite(bands.middle)
+        state = latch(close > bands.upper, close < bands.middle, valid)
+        return bands, state
+
+    def on_bar(self, ctx: StrategyContext) -> Decision:
+        bands, state = self._positions(ctx.close)
+        mid, up, low = float(bands.middle[-1]), float(bands.upper[-1]), float(bands.lower[-1])
+        names = {"bb_middle": mid, "bb_upper": up, "bb_lower": low}
+        if math.isnan(mid):
+            return warming_up(ctx, self.warmup_bars, **names)
+        price, target = ctx.price, float(state[-1])
+        if price < mid:
+            rule = f"close {price:.6g} < middle band {mid:.6g}: flat"
+        elif price > up:
+            rule = f"close {price:.6g} > upper band {up:.6g}: breakout, long"
+        else:
+            held = "long" if target else "flat"
+            rule = f"close {price:.6g} between middle {mid:.6g} and upper {up:.6g}: stay {held}"
+        half_width = up - mid
+        signal = clip_signal((price - mid) / half_width) if half_width > 0 else 0.0
+        return Decision(
+            rule=rule, signal=signal, target=target, inputs={"price": price}, indicators=names
+        )
+
+    def signals(self, bars: Bars) -> FloatArray:
+        return self._positions(bars.close)[1]

@@ -1,0 +1,58 @@
+"""Dollar-cost averaging: buy a fixed quote amount every N bars, whatever the price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from amarktai.kit.money import to_decimal
+from amarktai.strategies.base import (
+    Decision,
+    OrderIntent,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    param,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DcaParams(StrategyParams):
+    quote_amount: float = param(
+        100.0, min=0.01, max=1e9, description="Quote currency spent per purchase"
+    )
+    every_bars: int = param(24, min=1, max=100_000, description="Bars between purchases")
+
+
+class Dca(Strategy):
+    """Emits explicit market-buy intents rather than targets: a fixed spend per period
+    cannot be expressed as a fraction of capital without drifting with the price.
+    Purchases fall on ``ctx.bar_index`` multiples, so the schedule does not depend on
+    how much history the engine passes."""
+
+    name = "dca"
+    description = "Buy a fixed quote amount at market every N bars."
+    Params = DcaParams
+    params: DcaParams
+
+    @property
+    def warmup_bars(self) -> int:
+        return 1
+
+    @property
+    def amount(self) -> Decimal:
+        return to_decimal(self.params.quote_amount)
+
+    def on_bar(self, ctx: StrategyContext) -> Decision:
+        every = self.params.every_bars
+        names = {"bars_until_next": float((-ctx.bar_index) % every)}
+        inputs = {"price": ctx.price, "cash": float(ctx.cash)}
+        if ctx.bar_index % every != 0:
+            rule = f"bar {ctx.bar_index} is not a multiple of {every}: wait"
+            return Decision(rule=rule, signal=0.0, inputs=inputs, indicators=names)
+        if ctx.cash < self.amount:
+            rule = f"scheduled buy of {self.amount} skipped: cash {ctx.cash} is short"
+            return Decision(rule=rule, signal=0.0, inputs=inputs, indicators=names)
+        order = OrderIntent(side="buy", type="market", notional=self.amount)
+        rule = f"bar {ctx.bar_index} is a multiple of {every}: buy {self.amount} at market"
+        return Decision(rule=rule, signal=1.0, order=order, inputs=inputs, indicators=names)

@@ -1,0 +1,126 @@
+"""Grid trading expressed as a target inventory.
+
+Buy lines sit at ``centre·(1 − j·spacing)`` for j = 1..levels. Each line crossed on the
+way down adds one unit (1/levels of the allocation); a unit bought at line j is sold
+when price gets back to line j−1, one step higher. That gap is the grid's profit per
+round trip, so the inventory needs hysteresis:
+
+    d = (1 − price/centre) / spacing                       (lines below the centre)
+    u_t = clip(u_{t−1}, clip(floor(d), 0, L), clip(ceil(d), 0, L))
+
+The centre is a fixed ``reference_price`` or, when that is 0, the SMA over
+``reference_window`` bars, so the grid follows the market.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from amarktai.strategies import indicators as ind
+from amarktai.strategies.base import (
+    Bars,
+    Decision,
+    FloatArray,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    param,
+)
+from amarktai.strategies.builtin._rules import clip_signal, warming_up
+
+
+@dataclass(frozen=True, slots=True)
+class GridParams(StrategyParams):
+    levels: int = param(5, min=1, max=100, description="Number of buy lines below the centre")
+    spacing_pct: float = param(
+        1.0, min=0.05, max=25.0, description="Distance between lines, % of the centre"
+    )
+    reference_price: float = param(
+        0.0, min=0.0, max=1e12, description="Fixed grid centre; 0 uses a moving average"
+    )
+    reference_window: int = param(
+        100, min=2, max=5000, description="SMA length for the moving centre (bars)"
+    )
+
+
+def grid_inventory(depth: FloatArray, levels: int, held: int = 0) -> FloatArray:
+    """Units held after each bar (NaN where depth is NaN) by the hysteresis rule above.
+
+    A sequential rule by nature (each step depends on the last), so it is one loop over
+    plain Python floats: about 0.3 s per million bars.
+    """
+    out = np.full(len(depth), np.nan)
+    for i, d in enumerate(depth.tolist()):
+        if d != d:  # NaN during warm-up
+            continue
+        low = min(max(math.floor(d), 0), levels)
+        high = min(max(math.ceil(d), 0), levels)
+        held = min(max(held, low), high)
+        out[i] = held
+    return out
+
+
+class Grid(Strategy):
+    """Long-only grid; the inventory is replayed from the price history, so the decision
+    is a pure function of market data. A memo of the last replay makes bar-by-bar calls
+    O(1) amortised in Python when each context extends the previous one."""
+
+    name = "grid"
+    description = "Buy one unit per grid line crossed downwards; sell it one line higher."
+    Params = GridParams
+    params: GridParams
+
+    _memo: tuple[FloatArray, int] | None = None
+
+    @property
+    def warmup_bars(self) -> int:
+        return 1 if self.params.reference_price > 0 else self.params.reference_window
+
+    def _centre(self, close: FloatArray) -> FloatArray:
+        if self.params.reference_price > 0:
+            return np.full(len(close), self.params.reference_price)
+        return ind.sma(close, self.params.reference_window)
+
+    def _depth(self, close: FloatArray) -> FloatArray:
+        return (1.0 - close / self._centre(close)) / (self.params.spacing_pct / 100.0)
+
+    def signals(self, bars: Bars) -> FloatArray:
+        return grid_inventory(self._depth(bars.close), self.params.levels) / self.params.levels
+
+    def _held_units(self, close: FloatArray, depth: FloatArray) -> float:
+        """Replay the inventory, resuming from the memo when ``close`` extends it."""
+        memo = self._memo
+        start, held = 0, 0
+        if memo is not None:
+            seen, seen_units = memo
+            if len(seen) < len(close) and np.array_equal(seen, close[: len(seen)]):
+                start, held = len(seen), seen_units
+        units = grid_inventory(depth[start:], self.params.levels, held)[-1]
+        self._memo = (close, int(units) if math.isfinite(units) else 0)
+        return float(units)
+
+    def on_bar(self, ctx: StrategyContext) -> Decision:
+        close = ctx.close
+        depth = self._depth(close)
+        centre = float(self._centre(close)[-1])
+        d = float(depth[-1])
+        if math.isnan(d):
+            return warming_up(ctx, self.warmup_bars, grid_centre=centre)
+        units = self._held_units(close, depth)
+        levels = self.params.levels
+        step = self.params.spacing_pct / 100.0
+        names = {"grid_centre": centre, "grid_depth": d, "grid_units": units}
+        names["next_buy_line"] = centre * (1.0 - (units + 1) * step) if units < levels else math.nan
+        names["next_sell_line"] = centre * (1.0 - (units - 1) * step) if units > 0 else math.nan
+        where = f"price {ctx.price:.6g} is {d:.2f} lines below centre {centre:.6g}"
+        rule = f"{where}: hold {units:g}/{levels} units"
+        return Decision(
+            rule=rule,
+            signal=clip_signal(d / levels),
+            target=units / levels,
+            inputs={"price": ctx.price},
+            indicators=names,
+        )

@@ -1,0 +1,80 @@
+"""RSI mean reversion: buy when oversold, sell once RSI has recovered."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from amarktai.strategies import indicators as ind
+from amarktai.strategies.base import (
+    Bars,
+    Decision,
+    FloatArray,
+    Strategy,
+    StrategyContext,
+    StrategyParams,
+    param,
+)
+from amarktai.strategies.builtin._rules import clip_signal, latch, smoothing_lookback, warming_up
+
+
+@dataclass(frozen=True, slots=True)
+class RsiReversionParams(StrategyParams):
+    period: int = param(14, min=2, max=100, description="RSI length (bars, Wilder smoothing)")
+    oversold: float = param(
+        30.0, min=1.0, max=50.0, description="Enter long when RSI falls below this"
+    )
+    exit: float = param(70.0, min=10.0, max=99.0, description="Exit when RSI rises above this")
+
+    def violations(self) -> list[tuple[str, str]]:
+        if self.oversold >= self.exit:
+            return [("oversold", f"oversold ({self.oversold}) must be below exit ({self.exit})")]
+        return []
+
+
+class RsiReversion(Strategy):
+    """Entry and exit thresholds differ, so between them the strategy holds what it last
+    decided (a latch over the RSI history) instead of flip-flopping around one level."""
+
+    name = "rsi_reversion"
+    description = "Long from RSI < oversold until RSI > exit (Wilder RSI)."
+    Params = RsiReversionParams
+    params: RsiReversionParams
+
+    @property
+    def warmup_bars(self) -> int:
+        return self.params.period + 1
+
+    @property
+    def lookback_bars(self) -> int:
+        return smoothing_lookback(self.warmup_bars, 1.0 / self.params.period)
+
+    def _positions(self, close: FloatArray) -> tuple[FloatArray, FloatArray]:
+        values = ind.rsi(close, self.params.period)
+        valid = np.isfinite(values)
+        state = latch(values < self.params.oversold, values > self.params.exit, valid)
+        return values, state
+
+    def on_bar(self, ctx: StrategyContext) -> Decision:
+        values, state = self._positions(ctx.close)
+        value, target = float(values[-1]), float(state[-1])
+        names = {"rsi": value}
+        if math.isnan(value):
+            return warming_up(ctx, self.warmup_bars, **names)
+        p = self.params
+        if value < p.oversold:
+            rule = f"RSI({p.period}) {value:.2f} < oversold {p.oversold:g}: long"
+        elif value > p.exit:
+            rule = f"RSI({p.period}) {value:.2f} > exit {p.exit:g}: flat"
+        else:
+            held = "long" if target > 0 else "flat"
+            rule = f"RSI({p.period}) {value:.2f} between {p.oversold:g} and {p.exit:g}: stay {held}"
+        signal = clip_signal((50.0 - value) / 50.0)
+        return Decision(
+            rule=rule, signal=signal, target=target, inputs={"price": ctx.price}, indicators=names
+        )
+
+    def signals(self, bars: Bars) -> FloatArray:
+        return self._positions(bars.close)[1]
