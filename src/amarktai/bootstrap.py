@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.accounts.service import AccountsService
 from amarktai.db.engine import transaction
 from amarktai.db.migrate import upgrade
+from amarktai.engine.demo import seed_demo_portfolio
+from amarktai.engine.runner import Engine
+from amarktai.engine.service import BotService
+from amarktai.markets.sim import SimMarket
 from amarktai.runtime import Runtime
+
+log = structlog.get_logger("amarktai.bootstrap")
 
 
 @dataclass(frozen=True)
@@ -59,3 +67,32 @@ async def ensure_demo_user(runtime: Runtime) -> DemoLogin:
         )
         await svc.register(email, password, role="trader")
         return DemoLogin(email, password, created=True)
+
+
+async def ensure_demo_bots(runtime: Runtime, email: str) -> int:
+    async with transaction(runtime.sessions) as session:
+        user = await accounts(runtime, session).repo.user_by_email(email)
+        assert user is not None
+        bots = BotService(session, runtime.clock, runtime.instruments)
+        return await seed_demo_portfolio(session, bots, user.id)
+
+
+async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
+    """The embedded engine on the real-time `sim` market, plus a periodic resync so bot
+    changes made by other processes (or missed notifications) are picked up."""
+    engine = Engine(runtime.sessions, runtime.clock, runtime.instruments, exchange="sim")
+    await engine.load()
+    runtime.trading = engine
+    feed = SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
+
+    async def resync() -> None:
+        while True:
+            await asyncio.sleep(resync_s)
+            try:
+                await engine.load()
+            except Exception:  # keep resyncing; the next round may succeed
+                log.exception("engine_resync_failed")
+
+    runtime.tasks.append(asyncio.create_task(engine.run(feed), name="engine"))
+    runtime.tasks.append(asyncio.create_task(resync(), name="engine-resync"))
+    return engine

@@ -6,6 +6,7 @@ same services the same way.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +16,9 @@ from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
 from amarktai.config import Secrets, Settings, resolve_secrets
 from amarktai.db.engine import make_engine, make_sessionmaker
+from amarktai.engine.runner import Engine
 from amarktai.kit.clock import Clock, SystemClock
+from amarktai.markets.instruments import InstrumentRegistry, default_registry
 
 
 @dataclass
@@ -28,8 +31,15 @@ class Runtime:
     tokens: TokenCodec
     passwords: Passwords
     clock: Clock = field(default_factory=SystemClock)
+    instruments: InstrumentRegistry = field(default_factory=default_registry)
+    trading: Engine | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
         await self.engine.dispose()
 
 

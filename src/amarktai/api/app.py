@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from amarktai import __version__
 from amarktai.api import errors
 from amarktai.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from amarktai.api.routes import admin, api_keys, auth, system
+from amarktai.api.routes import admin, api_keys, auth, bots, system, wallet
 from amarktai.runtime import Runtime
 
 DESCRIPTION = """
@@ -54,7 +54,14 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (system.router, auth.router, api_keys.router, admin.router):
+    for router in (
+        system.router,
+        auth.router,
+        api_keys.router,
+        admin.router,
+        bots.router,
+        wallet.router,
+    ):
         app.include_router(router)
     _mount_web(app, runtime.settings.web_dist)
     return app

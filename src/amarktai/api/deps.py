@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from amarktai.accounts.models import AuthSession, User
 from amarktai.accounts.service import AccountsService, AuthPolicy, ClientInfo
 from amarktai.db.engine import transaction
+from amarktai.engine.service import BotService
 from amarktai.kit.errors import Forbidden, Unauthorized
+from amarktai.ledger.service import LedgerService
 from amarktai.runtime import Runtime
 
 ROLE_RANK = {"viewer": 0, "trader": 1, "admin": 2}
@@ -105,3 +107,17 @@ def require_role(minimum: str) -> Callable[[Caller], Coroutine[Any, Any, Caller]
 
 TraderDep = Annotated[Caller, Depends(require_role("trader"))]
 AdminDep = Annotated[Caller, Depends(require_role("admin"))]
+
+
+def bot_service(session: SessionDep, runtime: RuntimeDep) -> BotService:
+    return BotService(session, runtime.clock, runtime.instruments)
+
+
+BotsDep = Annotated[BotService, Depends(bot_service)]
+
+
+def ledger_service(session: SessionDep, runtime: RuntimeDep) -> LedgerService:
+    return LedgerService(session, runtime.clock)
+
+
+LedgerDep = Annotated[LedgerService, Depends(ledger_service)]

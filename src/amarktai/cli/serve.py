@@ -42,6 +42,9 @@ def serve(
                 )
             else:
                 console.print(f"demo login: [bold]{login.email}[/bold] (password set earlier)")
+            if await bootstrap.ensure_demo_bots(rt, login.email):
+                console.print("demo paper bots started on the sim market")
+        await bootstrap.start_engine(rt)
 
     async def stop(rt: Runtime) -> None:
         await rt.close()

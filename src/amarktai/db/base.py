@@ -66,5 +66,10 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        result = Decimal(str(value))
-        return result.normalize() if result == result.to_integral_value() else result
+        return canonical_decimal(Decimal(str(value)))
+
+
+def canonical_decimal(value: Decimal) -> Decimal:
+    """Same number, same text on every backend: no trailing zeros, no exponent form."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]

@@ -29,6 +29,11 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
+def unregister(name: str) -> None:
+    """Remove a strategy registered at run time (plug-ins, tests); built-ins stay."""
+    _REGISTRY.pop(name, None)
+
+
 def get_strategy(name: str) -> type[Strategy]:
     try:
         return _REGISTRY[name]

@@ -1,0 +1,395 @@
+"""The engine: market events in, strategy decisions, paper orders and fills out.
+
+One engine serves every running bot of the process. Trades are aggregated into candles
+per (symbol, timeframe); at each candle close every bot on that stream decides: its
+strategy sees the bars and the holdings the LEDGER reports (never a cached figure), the
+planner sizes the order and runs the pre-trade checks, the paper venue executes it, and
+order, fills, ledger postings and the decision trace are written in one transaction.
+
+A strategy that raises marks only its own bot `errored` with the reason; the others go
+on. The engine itself survives a failing step (it logs and continues), because one bad
+event must not stop every user's bots.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from amarktai.db.engine import transaction
+from amarktai.engine.lifecycle import next_status
+from amarktai.engine.models import Bot
+from amarktai.engine.planner import Holdings, Limits, Proposal, plan
+from amarktai.engine.recorder import Recorder
+from amarktai.engine.repository import TradingRepository
+from amarktai.execution.orders import Fill, Order, new_order
+from amarktai.execution.paper import (
+    FillModel,
+    PaperVenue,
+    PublicPaperFillModel,
+    VerifiedPaperFillModel,
+)
+from amarktai.kit.clock import Clock
+from amarktai.kit.errors import DomainError
+from amarktai.ledger import journal
+from amarktai.ledger.service import LedgerService
+from amarktai.markets.candles import CandleAggregator
+from amarktai.markets.instruments import InstrumentRegistry
+from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade
+from amarktai.strategies.base import Bars, Decision, Strategy, StrategyContext
+from amarktai.strategies.registry import create_strategy
+
+log = structlog.get_logger("amarktai.engine")
+
+MODES = ("paper_public", "paper_verified")
+EngineListener = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class BotRunner:
+    bot_id: str
+    user_id: str
+    mode: str
+    timeframe: int
+    instrument: Instrument
+    strategy: Strategy
+    limits: Limits
+    bars: deque[Candle] = field(default_factory=deque)
+    bar_index: int = 0
+
+    def push(self, candle: Candle) -> Bars:
+        self.bars.append(candle)
+        keep = max(self.strategy.lookback_bars, 1) + 1
+        while len(self.bars) > keep:
+            self.bars.popleft()
+        self.bar_index += 1
+        return _bars(self.bars)
+
+
+def _bars(candles: Iterable[Candle]) -> Bars:
+    rows = list(candles)
+    return Bars.from_arrays(
+        np.array([c.ts.replace(tzinfo=None) for c in rows], dtype="datetime64[ns]"),
+        np.array([float(c.open) for c in rows]),
+        np.array([float(c.high) for c in rows]),
+        np.array([float(c.low) for c in rows]),
+        np.array([float(c.close) for c in rows]),
+        np.array([float(c.volume) for c in rows]),
+    )
+
+
+def default_venues(instruments: Iterable[Instrument], clock: Clock) -> dict[str, PaperVenue]:
+    insts = list(instruments)
+    public: FillModel = PublicPaperFillModel()  # type: ignore[assignment]
+    verified: FillModel = VerifiedPaperFillModel()  # type: ignore[assignment]
+    models = {"paper_public": public, "paper_verified": verified}
+    return {mode: PaperVenue(model, insts, clock) for mode, model in models.items()}
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        registry: InstrumentRegistry,
+        *,
+        exchange: str = "sim",
+        listeners: Iterable[EngineListener] = (),
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.exchange = exchange
+        self.registry = registry
+        self.venues = default_venues(registry.for_exchange(exchange), clock)
+        self.runners: dict[str, BotRunner] = {}
+        self._aggregators: dict[tuple[str, int], CandleAggregator] = {}
+        self._listeners = list(listeners)
+        self.last_prices: dict[str, Decimal] = {}
+
+    # -- bot set --------------------------------------------------------------------
+    async def load(self) -> None:
+        """Pick up every running bot on this engine's exchange (start-up and resync)."""
+        async with self.sessions() as s:
+            bots = await TradingRepository(s).bots_in(["running"])
+        wanted = {b.id for b in bots if b.exchange == self.exchange}
+        for bot in bots:
+            if bot.id in wanted and bot.id not in self.runners:
+                self._add(bot)
+        for bot_id in set(self.runners) - wanted:
+            self.runners.pop(bot_id)
+
+    async def sync_bot(self, bot_id: str) -> None:
+        """Called after a bot's status changed: start or drop its runner, cancel its orders
+        when it stops trading."""
+        async with self.sessions() as s:
+            bot = await TradingRepository(s).bot_any_user(bot_id)
+        if bot is not None and bot.status == "running" and bot.exchange == self.exchange:
+            if bot_id not in self.runners:
+                self._add(bot)
+            return
+        self.runners.pop(bot_id, None)
+        await self.cancel_bot_orders(bot_id, "bot_not_running")
+
+    def _add(self, bot: Bot) -> None:
+        runner = BotRunner(
+            bot_id=bot.id,
+            user_id=bot.user_id,
+            mode=bot.mode,
+            timeframe=bot.timeframe_s,
+            instrument=self.registry.get(bot.exchange, bot.symbol),
+            strategy=create_strategy(bot.strategy, bot.params),
+            limits=Limits.from_dict(bot.risk or {}),
+        )
+        self.runners[bot.id] = runner
+        key = (bot.symbol, bot.timeframe_s)
+        if key not in self._aggregators:
+            self._aggregators[key] = CandleAggregator(bot.symbol, bot.timeframe_s)
+
+    # -- market events --------------------------------------------------------------
+    async def run(self, feed: AsyncIterable[MarketEvent]) -> None:
+        async for event in feed:
+            try:
+                await self.handle(event)
+            except Exception:  # the engine outlives any single bad step
+                log.exception("engine_step_failed", symbol=event.symbol)
+
+    async def handle(self, event: MarketEvent) -> None:
+        for venue in self.venues.values():
+            fills = venue.on_event(event)
+            if fills:
+                await self._record_resting_fills(venue, fills)
+        if isinstance(event, Trade):
+            self.last_prices[event.symbol] = event.price
+            await self._on_trade(event)
+
+    async def _on_trade(self, trade: Trade) -> None:
+        for (symbol, timeframe), aggregator in list(self._aggregators.items()):
+            if symbol != trade.symbol:
+                continue
+            for candle in aggregator.add(trade):
+                for runner in list(self.runners.values()):
+                    if runner.instrument.symbol == symbol and runner.timeframe == timeframe:
+                        await self._decide(runner, candle)
+
+    # -- one decision ---------------------------------------------------------------
+    async def _decide(self, runner: BotRunner, candle: Candle) -> None:
+        bars = runner.push(candle)
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        async with transaction(self.sessions) as s:
+            bot = await TradingRepository(s).bot_any_user(runner.bot_id)
+            if bot is None or bot.status != "running":
+                self.runners.pop(runner.bot_id, None)
+                return
+            ledger = LedgerService(s, self.clock)
+            holdings = await bot_holdings(ledger, bot.user_id, bot.id, runner.instrument)
+            price = candle.close
+            ctx = StrategyContext(
+                bars=bars,
+                position_qty=holdings.position_qty,
+                cash=holdings.cash,
+                equity=holdings.equity(price),
+                bar_index=runner.bar_index - 1,
+            )
+            recorder = Recorder(s, ledger)
+            try:
+                decision = runner.strategy.on_bar(ctx)
+            except Exception as exc:  # a crashing strategy errors only its own bot
+                await self._errored(bot, recorder, candle, exc, events)
+                return
+            proposal = plan(
+                decision,
+                instrument=runner.instrument,
+                price=price,
+                holdings=holdings,
+                limits=runner.limits,
+            )
+            await self._act(bot, runner, recorder, candle, decision, proposal, events)
+        await self._emit(events)
+
+    async def _act(
+        self,
+        bot: Bot,
+        runner: BotRunner,
+        recorder: Recorder,
+        candle: Candle,
+        decision: Decision,
+        proposal: Proposal,
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        now = self.clock.now()
+        trace: dict[str, Any] = {
+            **decision.trace,
+            "bar": {"ts": candle.ts.isoformat(), "close": str(candle.close)},
+            "risk": proposal.trace(),
+        }
+        outcome: str = proposal.outcome
+        order_id: str | None = None
+        if proposal.outcome == "order" and proposal.side is not None:
+            order = new_order(
+                client_order_id=f"bar-{candle.ts:%Y%m%dT%H%M%S}",
+                bot_id=bot.id,
+                symbol=runner.instrument.symbol,
+                side=proposal.side,
+                type=proposal.type,
+                qty=proposal.qty,
+                limit_price=proposal.limit_price,
+                stop_price=proposal.stop_price,
+                created_at=now,
+            )
+            try:
+                execution = self.venues[runner.mode].submit(order)
+            except DomainError as exc:
+                outcome = "rejected"
+                trace["execution"] = {"error": exc.code, "message": exc.message}
+            else:
+                order_id = execution.order.id
+                await self._persist(
+                    recorder, bot, runner.instrument, execution.order, execution.fills, events
+                )
+                trace["execution"] = {
+                    "status": execution.order.status,
+                    "filled_qty": str(execution.order.filled_qty),
+                    "avg_price": None
+                    if execution.order.avg_price is None
+                    else str(execution.order.avg_price),
+                    "slippage_bps": None
+                    if execution.slippage_bps is None
+                    else f"{execution.slippage_bps:.2f}",
+                }
+        recorder.save_trace(
+            user_id=bot.user_id,
+            bot_id=bot.id,
+            ts=now,
+            rule=decision.rule,
+            signal=decision.signal,
+            outcome=outcome,
+            trace=trace,
+            order_id=order_id,
+        )
+
+    async def _persist(
+        self,
+        recorder: Recorder,
+        bot: Bot,
+        instrument: Instrument,
+        order: Order,
+        fills: Iterable[Fill],
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        now = self.clock.now()
+        await recorder.save_order(order, bot.user_id, now)
+        events.append((bot.user_id, "order", _order_event(order)))
+        for fill in fills:
+            row = await recorder.save_fill(fill, bot.user_id, bot.id, instrument)
+            events.append(
+                (
+                    bot.user_id,
+                    "fill",
+                    {
+                        "id": row.id,
+                        "order_id": row.order_id,
+                        "bot_id": bot.id,
+                        "symbol": row.symbol,
+                        "side": row.side,
+                        "price": str(row.price),
+                        "qty": str(row.qty),
+                        "fee": str(row.fee),
+                        "ts": row.ts.isoformat(),
+                    },
+                )
+            )
+
+    async def _errored(
+        self,
+        bot: Bot,
+        recorder: Recorder,
+        candle: Candle,
+        exc: Exception,
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        reason = f"strategy raised {type(exc).__name__}: {exc}"[:500]
+        bot.status = next_status(bot.status, "error")
+        bot.status_reason = reason
+        bot.updated_at = self.clock.now()
+        recorder.save_trace(
+            user_id=bot.user_id,
+            bot_id=bot.id,
+            ts=self.clock.now(),
+            rule="strategy error",
+            signal=0.0,
+            outcome="error",
+            trace={"error": reason, "bar": {"ts": candle.ts.isoformat()}},
+        )
+        self.runners.pop(bot.id, None)
+        log.warning("bot_errored", bot_id=bot.id, reason=reason)
+        events.append(
+            (bot.user_id, "bot_status", {"bot_id": bot.id, "status": bot.status, "reason": reason})
+        )
+
+    async def _record_resting_fills(self, venue: PaperVenue, fills: list[Fill]) -> None:
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        async with transaction(self.sessions) as s:
+            repo, ledger = TradingRepository(s), LedgerService(s, self.clock)
+            recorder = Recorder(s, ledger)
+            for order_id in dict.fromkeys(f.order_id for f in fills):
+                row = await repo.order_by_id(order_id)
+                bot = await repo.bot_any_user(row.bot_id) if row else None
+                if row is None or bot is None:
+                    continue
+                order = venue.order(order_id)
+                mine = [f for f in fills if f.order_id == order_id]
+                inst = self.registry.get(bot.exchange, bot.symbol)
+                await self._persist(recorder, bot, inst, order, mine, events)
+        await self._emit(events)
+
+    async def cancel_bot_orders(self, bot_id: str, reason: str) -> list[str]:
+        """Cancel a bot's resting orders in the venue and the database."""
+        cancelled: list[str] = []
+        async with transaction(self.sessions) as s:
+            for row in await TradingRepository(s).open_orders():
+                if row.bot_id != bot_id:
+                    continue
+                for venue in self.venues.values():
+                    try:
+                        venue.cancel(row.id, reason=reason)
+                    except DomainError:
+                        continue
+                row.status, row.reason, row.updated_at = "cancelled", reason, self.clock.now()
+                cancelled.append(row.id)
+        return cancelled
+
+    async def _emit(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        for user_id, kind, payload in events:
+            for listener in self._listeners:
+                await listener(user_id, kind, payload)
+
+
+async def bot_holdings(
+    ledger: LedgerService, user_id: str, bot_id: str, instrument: Instrument
+) -> Holdings:
+    cash_account = journal.bot_account(bot_id, "cash")
+    balances = await ledger.balances(user_id, account=cash_account)
+    cash = balances.get(cash_account, {}).get(instrument.quote, journal.ZERO)
+    position = await ledger.position(user_id, bot_id, instrument.base, instrument.quote)
+    return Holdings(cash=cash, position_qty=position.qty)
+
+
+def _order_event(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "bot_id": order.bot_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
+        "qty": str(order.qty),
+        "status": order.status,
+        "filled_qty": str(order.filled_qty),
+        "avg_price": None if order.avg_price is None else str(order.avg_price),
+    }

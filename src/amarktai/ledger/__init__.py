@@ -1,0 +1,1 @@
+"""Immutable double-entry ledger: journal entries, postings, hash chain, balances, capital."""

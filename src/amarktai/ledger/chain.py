@@ -1,0 +1,84 @@
+"""What the ledger's hash chain covers: every stored column of an entry and its postings.
+
+Write and verify build the payload from the same function, the writer from the entry it
+is about to store and the verifier from the rows it reads back, so any edit to a stored
+row (an amount, a running balance, a description, a posting's time) changes the hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from amarktai.ledger.journal import Entry, decimal_text
+
+LOCK = "ledger"
+
+
+@dataclass(frozen=True)
+class ChainPosting:
+    """A posting exactly as stored, redundant columns included."""
+
+    seq: int
+    line: int
+    ts: datetime
+    user_id: str
+    account: str
+    bot_id: str | None
+    asset: str
+    amount: Decimal
+    balance: Decimal
+
+
+def postings_of(entry: Entry) -> list[ChainPosting]:
+    """The rows an entry is stored as; the repository inserts exactly these."""
+    return [
+        ChainPosting(
+            seq=entry.seq,
+            line=line,
+            ts=entry.ts,
+            user_id=entry.user_id,
+            account=posting.account,
+            bot_id=posting.bot_id,
+            asset=posting.asset,
+            amount=posting.amount,
+            balance=posting.balance,
+        )
+        for line, posting in enumerate(entry.postings)
+    ]
+
+
+def _when(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat()
+
+
+def _posting(row: ChainPosting) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "line": row.line,
+        "ts": _when(row.ts),
+        "user_id": row.user_id,
+        "account": row.account,
+        "bot_id": row.bot_id,
+        "asset": row.asset,
+        "amount": decimal_text(row.amount),
+        "balance": decimal_text(row.balance),
+    }
+
+
+def payload(entry: Entry, postings: Sequence[ChainPosting]) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "seq": entry.seq,
+        "ts": _when(entry.ts),
+        "kind": entry.kind.value,
+        "user_id": entry.user_id,
+        "bot_id": entry.bot_id,
+        "description": entry.description,
+        "reverses_id": entry.reverses_id,
+        "ref": entry.ref,
+        "postings": [_posting(row) for row in postings],
+    }

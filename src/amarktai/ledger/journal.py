@@ -1,0 +1,553 @@
+"""Journal entries as pure values: validation and builders for every movement of value.
+
+Nothing here touches a database, so the rules that keep the ledger sound (postings sum to
+zero per asset, amounts are exact and storable, accounts belong to the entry's user) are
+checked the moment a draft exists: an invalid ``EntryDraft`` cannot be constructed.
+
+The chart of accounts is documented in ``amarktai.ledger.models``. Builders that depend on
+ledger state (a sell needs the bot's position and cost basis) take that state as an
+argument; ``LedgerService`` reads it under the chain lock and passes it in.
+
+Realised PnL uses average cost: selling ``q`` of a position ``Q`` with cost basis ``C``
+releases ``C * q / Q`` of basis (all of ``C`` when the position closes, so no dust is
+left), and the difference between proceeds and released basis is realised PnL. Fees are
+expenses on their own account, never folded into cost basis, so net PnL is
+``realised - fees`` with no double counting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from enum import StrEnum
+from typing import Literal
+
+from amarktai.kit.errors import Conflict, ValidationFailed
+
+SCALE = 18
+QUANTUM = Decimal(1).scaleb(-SCALE)
+MAX_ABS = Decimal(10) ** 20
+PRECISION = 60
+ZERO = Decimal(0)
+
+USER_ACCOUNTS = frozenset({"cash", "external", "fees", "equity"})
+BOT_ACCOUNTS = frozenset({"cash", "position", "trading", "fees", "pnl"})
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{1,26}$")
+_ASSET = re.compile(r"^[A-Z0-9]{1,16}$")
+_PAIR = re.compile(r"^([A-Z0-9]{1,16})-([A-Z0-9]{1,16})$")
+
+
+class Kind(StrEnum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    ALLOCATION = "allocation"
+    DEALLOCATION = "deallocation"
+    FILL = "fill"
+    FEE = "fee"
+    TRANSFER = "transfer"
+    REVERSAL = "reversal"
+    ADJUSTMENT = "adjustment"
+
+
+@dataclass(frozen=True)
+class AccountPath:
+    scope: Literal["user", "bot"]
+    owner: str
+    name: str
+    instrument: str | None = None
+
+    def __str__(self) -> str:
+        tail = f":{self.instrument}" if self.instrument else ""
+        return f"{self.scope}:{self.owner}:{self.name}{tail}"
+
+
+def user_account(user_id: str, name: str) -> str:
+    return str(_checked_path("user", user_id, name, None))
+
+
+def bot_account(bot_id: str, name: str) -> str:
+    return str(_checked_path("bot", bot_id, name, None))
+
+
+def trading_account(bot_id: str, base: str, quote: str) -> str:
+    """One trading account per traded pair, so each keeps its own quantity and cost basis."""
+    return str(_checked_path("bot", bot_id, "trading", f"{base}-{quote}"))
+
+
+def parse_account(path: str) -> AccountPath:
+    """Split and check an account path, so a typo can never open a new, unbalanced account."""
+    parts = path.split(":") if isinstance(path, str) else []
+    if len(parts) not in (3, 4) or parts[0] not in ("user", "bot"):
+        raise ValidationFailed(f"unknown account {path!r}", code="invalid_account")
+    scope: Literal["user", "bot"] = "user" if parts[0] == "user" else "bot"
+    return _checked_path(scope, parts[1], parts[2], parts[3] if len(parts) == 4 else None)
+
+
+def _checked_path(
+    scope: Literal["user", "bot"], owner: str, name: str, instrument: str | None
+) -> AccountPath:
+    path = AccountPath(scope, owner, name, instrument)
+    allowed = USER_ACCOUNTS if scope == "user" else BOT_ACCOUNTS
+    ok = bool(_OWNER.match(owner)) and name in allowed
+    if name == "trading":
+        ok = ok and instrument is not None and bool(_PAIR.match(instrument))
+    elif instrument is not None:
+        ok = False
+    if not ok:
+        raise ValidationFailed(f"unknown account {path}", code="invalid_account")
+    return path
+
+
+def pair_of(path: AccountPath) -> tuple[str, str] | None:
+    """(base, quote) of a trading account; None for every other account."""
+    match = _PAIR.match(path.instrument or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def bot_of(account: str) -> str | None:
+    path = parse_account(account)
+    return path.owner if path.scope == "bot" else None
+
+
+def exact(value: Decimal) -> Decimal:
+    """Round to the stored scale, so what is hashed is exactly what the database keeps."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def add(a: Decimal, b: Decimal) -> Decimal:
+    """Add without the default 28-digit context silently rounding large, fine amounts."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return a + b
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    result = ZERO
+    for value in values:
+        result = add(result, value)
+    return result
+
+
+def decimal_text(value: Decimal) -> str:
+    """Canonical text of a Decimal for hashing: equal numbers give equal text at any scale."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return format(value.normalize(), "f")
+
+
+def check_amount(value: object, what: str = "amount") -> Decimal:
+    """Only finite Decimals that fit NUMERIC(38,18) exactly may enter the ledger."""
+    if not isinstance(value, Decimal):
+        raise ValidationFailed(f"{what} must be a Decimal", code="invalid_amount")
+    if not value.is_finite():
+        raise ValidationFailed(f"{what} must be finite", code="invalid_amount")
+    if abs(value) >= MAX_ABS:
+        raise ValidationFailed(f"{what} is out of range", code="amount_out_of_range")
+    if value != exact(value):
+        raise ValidationFailed(
+            f"{what} has more than {SCALE} decimal places", code="amount_too_precise"
+        )
+    return value
+
+
+def check_positive(value: object, what: str = "amount") -> Decimal:
+    amount = check_amount(value, what)
+    if amount <= 0:
+        raise ValidationFailed(f"{what} must be positive", code="non_positive_amount")
+    return amount
+
+
+def check_asset(asset: str) -> str:
+    if not isinstance(asset, str) or not _ASSET.match(asset):
+        raise ValidationFailed(f"invalid asset {asset!r}", code="invalid_asset")
+    return asset
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One signed amount of one asset on one account (positive = debit, value held)."""
+
+    account: str
+    asset: str
+    amount: Decimal
+
+    @property
+    def bot_id(self) -> str | None:
+        return bot_of(self.account)
+
+    def mirrored(self) -> Posting:
+        return Posting(self.account, self.asset, -self.amount)
+
+
+@dataclass(frozen=True)
+class PostedLine(Posting):
+    """A stored posting: its amount plus the running balance of its account after it."""
+
+    balance: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry about to be posted; validated on construction so invalid ones never exist."""
+
+    kind: Kind
+    user_id: str
+    postings: tuple[Posting, ...]
+    description: str = ""
+    bot_id: str | None = None
+    ref: str | None = None
+    reverses_id: str | None = None
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A posted, immutable entry as read back from the ledger."""
+
+    id: str
+    seq: int
+    ts: datetime
+    kind: Kind
+    user_id: str
+    bot_id: str | None
+    description: str
+    reverses_id: str | None
+    ref: str | None
+    prev_hash: str
+    hash: str
+    postings: tuple[PostedLine, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Position:
+    """What a bot holds through one pair: open quantity and its cost basis in the quote."""
+
+    qty: Decimal = ZERO
+    cost: Decimal = ZERO
+
+    def released_cost(self, qty: Decimal) -> Decimal:
+        """Average-cost basis leaving the position when `qty` is sold."""
+        if qty >= self.qty:
+            return self.cost
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return exact(self.cost * qty / self.qty)
+
+
+def validate(draft: EntryDraft) -> None:
+    _validate_header(draft)
+    if not draft.postings:
+        raise ValidationFailed("an entry needs postings", code="empty_entry")
+    for posting in draft.postings:
+        _validate_posting(posting, draft.user_id)
+    _validate_balanced(draft.postings)
+
+
+def _validate_header(draft: EntryDraft) -> None:
+    if draft.kind not in tuple(Kind):
+        raise ValidationFailed(f"unknown entry kind {draft.kind!r}", code="invalid_kind")
+    if not _OWNER.match(draft.user_id):
+        raise ValidationFailed("invalid user id", code="invalid_user")
+    if draft.bot_id is not None and not _OWNER.match(draft.bot_id):
+        raise ValidationFailed("invalid bot id", code="invalid_bot")
+    if len(draft.description) > 500:
+        raise ValidationFailed("description is too long", code="description_too_long")
+    if draft.ref is not None and not 0 < len(draft.ref) <= 128:
+        raise ValidationFailed("ref must be 1-128 characters", code="invalid_ref")
+    if (draft.kind == Kind.REVERSAL) != (draft.reverses_id is not None):
+        raise ValidationFailed(
+            "reverses_id is required on reversals and only there", code="invalid_reversal"
+        )
+
+
+def _validate_posting(posting: Posting, user_id: str) -> None:
+    path = parse_account(posting.account)
+    if path.scope == "user" and path.owner != user_id:
+        raise ValidationFailed(
+            f"account {posting.account} belongs to another user", code="foreign_account"
+        )
+    check_asset(posting.asset)
+    if check_amount(posting.amount) == 0:
+        raise ValidationFailed("postings must move a non-zero amount", code="zero_amount")
+
+
+def _validate_balanced(postings: Sequence[Posting]) -> None:
+    sums: dict[str, Decimal] = {}
+    for posting in postings:
+        sums[posting.asset] = add(sums.get(posting.asset, ZERO), posting.amount)
+    off = {asset: decimal_text(value) for asset, value in sums.items() if value != 0}
+    if off:
+        raise ValidationFailed(
+            "postings do not sum to zero per asset", code="unbalanced_entry", details=off
+        )
+
+
+def _pair(debit: str, credit: str, asset: str, amount: Decimal) -> tuple[Posting, Posting]:
+    return Posting(debit, asset, amount), Posting(credit, asset, -amount)
+
+
+def deposit(
+    user_id: str, asset: str, amount: Decimal, *, ref: str | None = None, description: str = ""
+) -> EntryDraft:
+    """Money arriving from outside becomes the user's free capital."""
+    amount = check_positive(amount)
+    postings = _pair(
+        user_account(user_id, "cash"), user_account(user_id, "external"), asset, amount
+    )
+    return EntryDraft(Kind.DEPOSIT, user_id, postings, description or "deposit", ref=ref)
+
+
+def withdrawal(
+    user_id: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    fee: Decimal = ZERO,
+    ref: str | None = None,
+    description: str = "",
+) -> EntryDraft:
+    """Only free capital can leave: the user cash account pays amount plus any fee."""
+    amount = check_positive(amount)
+    fee = check_amount(fee, "fee")
+    cash = user_account(user_id, "cash")
+    postings = [
+        Posting(user_account(user_id, "external"), asset, amount),
+        Posting(cash, asset, -add(amount, fee)),
+    ]
+    if fee > 0:
+        postings.append(Posting(user_account(user_id, "fees"), asset, fee))
+    return EntryDraft(
+        Kind.WITHDRAWAL, user_id, tuple(postings), description or "withdrawal", ref=ref
+    )
+
+
+def allocate(
+    user_id: str,
+    bot_id: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    ref: str | None = None,
+    description: str = "",
+) -> EntryDraft:
+    """Move free capital into a bot; the only way a bot gets money it may spend."""
+    amount = check_positive(amount)
+    postings = _pair(bot_account(bot_id, "cash"), user_account(user_id, "cash"), asset, amount)
+    return EntryDraft(
+        Kind.ALLOCATION, user_id, postings, description or "allocation", bot_id=bot_id, ref=ref
+    )
+
+
+def deallocate(
+    user_id: str,
+    bot_id: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    ref: str | None = None,
+    description: str = "",
+) -> EntryDraft:
+    """Return a bot's unspent cash to the user's free capital."""
+    amount = check_positive(amount)
+    postings = _pair(user_account(user_id, "cash"), bot_account(bot_id, "cash"), asset, amount)
+    return EntryDraft(
+        Kind.DEALLOCATION,
+        user_id,
+        postings,
+        description or "deallocation",
+        bot_id=bot_id,
+        ref=ref,
+    )
+
+
+def transfer(
+    user_id: str,
+    from_bot: str,
+    to_bot: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    ref: str | None = None,
+    description: str = "",
+) -> EntryDraft:
+    """Move allocated cash between two bots of the same user without freeing it."""
+    amount = check_positive(amount)
+    if from_bot == to_bot:
+        raise ValidationFailed("cannot transfer a bot's cash to itself", code="same_bot")
+    postings = _pair(bot_account(to_bot, "cash"), bot_account(from_bot, "cash"), asset, amount)
+    text = description or f"transfer to bot {to_bot}"
+    return EntryDraft(Kind.TRANSFER, user_id, postings, text, bot_id=from_bot, ref=ref)
+
+
+def fee(
+    user_id: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    bot_id: str | None = None,
+    ref: str | None = None,
+    description: str = "",
+) -> EntryDraft:
+    """A charge outside a fill (e.g. a funding or platform fee): paid from the payer's cash."""
+    amount = check_positive(amount)
+    if bot_id is None:
+        cash, fees = user_account(user_id, "cash"), user_account(user_id, "fees")
+    else:
+        cash, fees = bot_account(bot_id, "cash"), bot_account(bot_id, "fees")
+    postings = _pair(fees, cash, asset, amount)
+    return EntryDraft(Kind.FEE, user_id, postings, description or "fee", bot_id=bot_id, ref=ref)
+
+
+def adjustment(
+    user_id: str,
+    account: str,
+    asset: str,
+    amount: Decimal,
+    *,
+    reason: str,
+    ref: str | None = None,
+) -> EntryDraft:
+    """A manual correction against the user's equity account; needs a stated reason."""
+    if not reason.strip():
+        raise ValidationFailed("an adjustment needs a reason", code="reason_required")
+    amount = check_amount(amount)
+    postings = (
+        Posting(account, asset, amount),
+        Posting(user_account(user_id, "equity"), asset, -amount),
+    )
+    return EntryDraft(Kind.ADJUSTMENT, user_id, postings, reason, bot_id=bot_of(account), ref=ref)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """An executed trade as the ledger needs it; notional defaults to qty * price."""
+
+    bot_id: str
+    side: Literal["buy", "sell"]
+    base: str
+    quote: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal = ZERO
+    fee_asset: str | None = None
+    notional: Decimal | None = None
+    ref: str | None = None
+
+    def value(self) -> Decimal:
+        if self.notional is not None:
+            return check_positive(self.notional, "notional")
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return exact(self.qty * self.price)
+
+
+def fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDraft:
+    """A trade fill; `position` is what the bot held through this pair before the trade.
+
+    With ``trading`` the bot's ``trading:{BASE}-{QUOTE}`` account:
+    Buy:  bot cash(quote) -notional, trading(quote) +notional,
+          position(base) +qty, trading(base) -qty.
+    Sell: position(base) -qty, trading(base) +qty, bot cash(quote) +proceeds,
+          trading(quote) -released cost, pnl(quote) -(proceeds - released cost).
+    Fee:  bot cash(fee asset) -fee, bot fees(fee asset) +fee.
+    """
+    check_fill(trade)
+    lines = _buy_lines(trade) if trade.side == "buy" else _sell_lines(trade, position)
+    lines.extend(_fee_lines(trade))
+    text = f"{trade.side} {decimal_text(trade.qty)} {trade.base} @ {decimal_text(trade.price)}"
+    text = f"{text} {trade.quote}"
+    return EntryDraft(Kind.FILL, user_id, tuple(lines), text, bot_id=trade.bot_id, ref=trade.ref)
+
+
+def check_fill(trade: Fill) -> None:
+    """Reject a malformed trade before any ledger state is read for it."""
+    if not _OWNER.match(trade.bot_id):
+        raise ValidationFailed("invalid bot id", code="invalid_bot")
+    check_asset(trade.base)
+    check_asset(trade.quote)
+    if trade.fee_asset is not None:
+        check_asset(trade.fee_asset)
+    if trade.base == trade.quote:
+        raise ValidationFailed("base and quote must differ", code="invalid_pair")
+    if trade.side not in ("buy", "sell"):
+        raise ValidationFailed("side must be buy or sell", code="invalid_side")
+    check_positive(trade.qty, "qty")
+    check_positive(trade.price, "price")
+    check_amount(trade.fee, "fee")
+    if trade.fee < 0:
+        raise ValidationFailed("fee cannot be negative", code="invalid_amount")
+    if (trade.fee_asset or trade.quote) == trade.base and trade.fee > 0:
+        raise ValidationFailed(
+            "fees charged in the base asset are not supported; record them in the quote "
+            "asset or another cash asset",
+            code="fee_in_base_asset",
+        )
+
+
+def _buy_lines(trade: Fill) -> list[Posting]:
+    cash = bot_account(trade.bot_id, "cash")
+    trading = trading_account(trade.bot_id, trade.base, trade.quote)
+    notional = trade.value()
+    return [
+        Posting(cash, trade.quote, -notional),
+        Posting(trading, trade.quote, notional),
+        Posting(bot_account(trade.bot_id, "position"), trade.base, trade.qty),
+        Posting(trading, trade.base, -trade.qty),
+    ]
+
+
+def _sell_lines(trade: Fill, position: Position | None) -> list[Posting]:
+    held = position or Position()
+    if trade.qty > held.qty:
+        raise Conflict(
+            f"bot {trade.bot_id} holds {decimal_text(held.qty)} {trade.base} bought with "
+            f"{trade.quote}, "
+            f"cannot sell {decimal_text(trade.qty)}",
+            code="insufficient_position",
+        )
+    trading = trading_account(trade.bot_id, trade.base, trade.quote)
+    proceeds, released = trade.value(), held.released_cost(trade.qty)
+    lines = [
+        Posting(bot_account(trade.bot_id, "position"), trade.base, -trade.qty),
+        Posting(trading, trade.base, trade.qty),
+        Posting(bot_account(trade.bot_id, "cash"), trade.quote, proceeds),
+    ]
+    if released != 0:
+        lines.append(Posting(trading, trade.quote, -released))
+    pnl = add(proceeds, -released)
+    if pnl != 0:
+        lines.append(Posting(bot_account(trade.bot_id, "pnl"), trade.quote, -pnl))
+    return lines
+
+
+def _fee_lines(trade: Fill) -> list[Posting]:
+    if trade.fee == 0:
+        return []
+    asset = trade.fee_asset or trade.quote
+    fees, cash = bot_account(trade.bot_id, "fees"), bot_account(trade.bot_id, "cash")
+    return list(_pair(fees, cash, asset, trade.fee))
+
+
+def reversal(entry: Entry, reason: str) -> EntryDraft:
+    """Undo an entry by posting its mirror image; the original stays untouched forever."""
+    if entry.kind == Kind.REVERSAL:
+        raise Conflict("a reversal cannot itself be reversed", code="cannot_reverse_reversal")
+    if not reason.strip():
+        raise ValidationFailed("a reversal needs a reason", code="reason_required")
+    postings = tuple(posting.mirrored() for posting in entry.postings)
+    return EntryDraft(
+        Kind.REVERSAL,
+        entry.user_id,
+        postings,
+        f"reversal of #{entry.seq}: {reason}"[:500],
+        bot_id=entry.bot_id,
+        ref=entry.id,
+        reverses_id=entry.id,
+    )

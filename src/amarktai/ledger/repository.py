@@ -1,0 +1,302 @@
+"""Every SQL statement the ledger runs; the service above it holds the rules.
+
+Reads return the pure values of ``amarktai.ledger.journal`` so nothing above this module
+can lazily touch the database or mutate a stored row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from amarktai.kit.ids import new_id
+from amarktai.ledger.chain import ChainPosting, postings_of
+from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine
+from amarktai.ledger.models import JournalEntry, PostingRow
+
+BATCH = 1000
+_PostingSelect = Select[int, int, datetime, str, str, str | None, str, Decimal, Decimal]
+
+
+@dataclass(frozen=True)
+class ChainTip:
+    seq: int
+    hash: str
+    ts: datetime
+
+
+@dataclass(frozen=True)
+class BalanceScope:
+    """Which postings a balance query sees; `max_seq` is the point-in-time cut."""
+
+    user_id: str
+    bot_id: str | None = None
+    account: str | None = None
+    max_seq: int | None = None
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def tip(self) -> ChainTip | None:
+        row = (
+            await self.session.execute(
+                select(JournalEntry.seq, JournalEntry.hash, JournalEntry.ts)
+                .order_by(JournalEntry.seq.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return ChainTip(row.seq, row.hash, row.ts) if row else None
+
+    async def seq_at(self, as_of: datetime) -> int:
+        """Last seq posted at or before `as_of`; ts never decreases along seq."""
+        value = await self.session.scalar(
+            select(func.max(JournalEntry.seq)).where(JournalEntry.ts <= as_of)
+        )
+        return int(value or 0)
+
+    async def find_by_ref(self, kind: Kind, ref: str) -> Entry | None:
+        query = select(JournalEntry).where(JournalEntry.kind == kind.value, JournalEntry.ref == ref)
+        found = await self._entries(query)
+        return found[0] if found else None
+
+    async def get(self, entry_id: str, user_id: str) -> Entry | None:
+        query = select(JournalEntry).where(
+            JournalEntry.id == entry_id, JournalEntry.user_id == user_id
+        )
+        found = await self._entries(query)
+        return found[0] if found else None
+
+    async def bot_owner(self, bot_id: str) -> str | None:
+        owner = await self.session.scalar(
+            select(PostingRow.user_id).where(PostingRow.bot_id == bot_id).limit(1)
+        )
+        return str(owner) if owner is not None else None
+
+    async def latest_balance(
+        self, user_id: str, account: str, asset: str, max_seq: int | None = None
+    ) -> Decimal:
+        value = await self.session.scalar(_latest(user_id, account, asset, max_seq))
+        return value if value is not None else ZERO
+
+    async def latest_balances(
+        self, user_id: str, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], Decimal | None]:
+        """Current balance of each (account, asset) in one round trip; None = never posted."""
+        if not keys:
+            return {}
+        columns = [
+            _latest(user_id, account, asset, None).scalar_subquery().label(f"k{i}")
+            for i, (account, asset) in enumerate(keys)
+        ]
+        row = (await self.session.execute(select(*columns))).one()
+        return dict(zip(keys, row, strict=True))
+
+    async def balances(self, scope: BalanceScope) -> list[tuple[str, str, Decimal]]:
+        """Latest running balance of every (account, asset) in scope, one window query."""
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=(PostingRow.account, PostingRow.asset),
+                order_by=(PostingRow.seq.desc(), PostingRow.line.desc()),
+            )
+            .label("rank")
+        )
+        filters: list[Any] = [PostingRow.user_id == scope.user_id]
+        if scope.bot_id is not None:
+            filters.append(PostingRow.bot_id == scope.bot_id)
+        if scope.account is not None:
+            filters.append(PostingRow.account == scope.account)
+        if scope.max_seq is not None:
+            filters.append(PostingRow.seq <= scope.max_seq)
+        ranked = (
+            select(PostingRow.account, PostingRow.asset, PostingRow.balance, rank)
+            .where(*filters)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(ranked.c.account, ranked.c.asset, ranked.c.balance).where(ranked.c.rank == 1)
+        )
+        return [(row.account, row.asset, row.balance) for row in rows]
+
+    async def insert(self, entry: Entry) -> None:
+        """Append one entry and its postings with Core inserts (no identity-map growth)."""
+        await self.session.execute(insert(JournalEntry).values(_entry_values(entry)))
+        rows = [_posting_values(entry.id, row) for row in postings_of(entry)]
+        await self.session.execute(insert(PostingRow), rows)
+
+    async def page(self, scope: BalanceScope, before_seq: int | None, limit: int) -> list[Entry]:
+        """Newest first: a user's entries, or those touching one bot's accounts."""
+        query = select(JournalEntry).where(JournalEntry.user_id == scope.user_id)
+        if scope.bot_id is not None:
+            touches = and_(
+                PostingRow.entry_id == JournalEntry.id, PostingRow.bot_id == scope.bot_id
+            )
+            query = query.where(exists().where(touches))
+        if scope.max_seq is not None:
+            query = query.where(JournalEntry.seq <= scope.max_seq)
+        if before_seq is not None:
+            query = query.where(JournalEntry.seq < before_seq)
+        return await self._entries(query.order_by(JournalEntry.seq.desc()).limit(limit))
+
+    async def stream_chain(self) -> AsyncIterator[tuple[Entry, list[ChainPosting]]]:
+        """The whole platform chain in seq order with its stored posting rows, in batches."""
+        after = 0
+        while True:
+            query = select(JournalEntry).where(JournalEntry.seq > after)
+            batch = await self._entries(query.order_by(JournalEntry.seq).limit(BATCH))
+            if not batch:
+                return
+            rows = await self._rows(batch[0].seq, batch[-1].seq)
+            for entry in batch:
+                yield entry, rows.get(entry.seq, [])
+            after = batch[-1].seq
+
+    async def stream_postings(self, user_id: str | None) -> AsyncIterator[ChainPosting]:
+        """Postings in journal order (keyset on seq, line), optionally for one user."""
+        cursor = (0, -1)
+        while True:
+            rows = (await self.session.execute(_postings_after(cursor, user_id))).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _chain_posting(row)
+            cursor = (rows[-1].seq, rows[-1].line)
+
+    async def _rows(self, first_seq: int, last_seq: int) -> dict[int, list[ChainPosting]]:
+        query = (
+            _posting_columns()
+            .where(PostingRow.seq >= first_seq, PostingRow.seq <= last_seq)
+            .order_by(PostingRow.seq, PostingRow.line)
+        )
+        grouped: dict[int, list[ChainPosting]] = {}
+        for row in await self.session.execute(query):
+            grouped.setdefault(row.seq, []).append(_chain_posting(row))
+        return grouped
+
+    async def _entries(self, query: Select[JournalEntry]) -> list[Entry]:
+        heads = (await self.session.execute(query)).scalars().all()
+        lines = await self._lines([head.id for head in heads])
+        return [_entry(head, lines.get(head.id, ())) for head in heads]
+
+    async def _lines(self, entry_ids: Sequence[str]) -> dict[str, tuple[PostedLine, ...]]:
+        if not entry_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                PostingRow.entry_id,
+                PostingRow.account,
+                PostingRow.asset,
+                PostingRow.amount,
+                PostingRow.balance,
+            )
+            .where(PostingRow.entry_id.in_(entry_ids))
+            .order_by(PostingRow.entry_id, PostingRow.line)
+        )
+        grouped: dict[str, list[PostedLine]] = {}
+        for row in rows:
+            line = PostedLine(row.account, row.asset, row.amount, row.balance)
+            grouped.setdefault(row.entry_id, []).append(line)
+        return {key: tuple(value) for key, value in grouped.items()}
+
+
+def _latest(user_id: str, account: str, asset: str, max_seq: int | None) -> Select[Decimal]:
+    query = select(PostingRow.balance).where(
+        PostingRow.user_id == user_id, PostingRow.account == account, PostingRow.asset == asset
+    )
+    if max_seq is not None:
+        query = query.where(PostingRow.seq <= max_seq)
+    return query.order_by(PostingRow.seq.desc(), PostingRow.line.desc()).limit(1)
+
+
+def _posting_columns() -> _PostingSelect:
+    return select(
+        PostingRow.seq,
+        PostingRow.line,
+        PostingRow.ts,
+        PostingRow.user_id,
+        PostingRow.account,
+        PostingRow.bot_id,
+        PostingRow.asset,
+        PostingRow.amount,
+        PostingRow.balance,
+    )
+
+
+def _chain_posting(row: Any) -> ChainPosting:
+    return ChainPosting(
+        seq=row.seq,
+        line=row.line,
+        ts=row.ts,
+        user_id=row.user_id,
+        account=row.account,
+        bot_id=row.bot_id,
+        asset=row.asset,
+        amount=row.amount,
+        balance=row.balance,
+    )
+
+
+def _postings_after(cursor: tuple[int, int], user_id: str | None) -> _PostingSelect:
+    seq, line = cursor
+    after = or_(PostingRow.seq > seq, and_(PostingRow.seq == seq, PostingRow.line > line))
+    query = _posting_columns().where(after)
+    if user_id is not None:
+        query = query.where(PostingRow.user_id == user_id)
+    return query.order_by(PostingRow.seq, PostingRow.line).limit(BATCH)
+
+
+def _entry(head: JournalEntry, lines: tuple[PostedLine, ...]) -> Entry:
+    return Entry(
+        id=head.id,
+        seq=head.seq,
+        ts=head.ts,
+        kind=Kind(head.kind),
+        user_id=head.user_id,
+        bot_id=head.bot_id,
+        description=head.description,
+        reverses_id=head.reverses_id,
+        ref=head.ref,
+        prev_hash=head.prev_hash,
+        hash=head.hash,
+        postings=lines,
+    )
+
+
+def _entry_values(entry: Entry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "seq": entry.seq,
+        "ts": entry.ts,
+        "user_id": entry.user_id,
+        "bot_id": entry.bot_id,
+        "kind": entry.kind.value,
+        "description": entry.description,
+        "reverses_id": entry.reverses_id,
+        "ref": entry.ref,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def _posting_values(entry_id: str, row: ChainPosting) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "entry_id": entry_id,
+        "seq": row.seq,
+        "line": row.line,
+        "ts": row.ts,
+        "user_id": row.user_id,
+        "account": row.account,
+        "bot_id": row.bot_id,
+        "asset": row.asset,
+        "amount": row.amount,
+        "balance": row.balance,
+    }

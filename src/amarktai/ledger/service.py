@@ -1,0 +1,558 @@
+"""Ledger use cases on one AsyncSession: post, reverse, balances, capital, verify, replay.
+
+The service never commits: the caller's unit of work (``db.engine.transaction``) does, so
+an entry and whatever caused it (an order, a bot change) land together or not at all.
+Appends take the ``ledger`` chain lock first and hold it until that transaction ends;
+everything an append decides (idempotency, ownership, available capital, the previous
+hash) is read under it, so concurrent writers cannot both spend the same cash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from amarktai.db.locks import chain_lock
+from amarktai.kit.clock import Clock, SystemClock
+from amarktai.kit.errors import Conflict, NotFound, ValidationFailed
+from amarktai.kit.hashchain import GENESIS, ChainBreak, chain_hash, verify_chain
+from amarktai.kit.ids import new_id
+from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from amarktai.ledger import journal
+from amarktai.ledger.chain import LOCK, ChainPosting, payload, postings_of
+from amarktai.ledger.journal import (
+    PRECISION,
+    ZERO,
+    AccountPath,
+    Entry,
+    EntryDraft,
+    Fill,
+    Kind,
+    Position,
+    PostedLine,
+    add,
+    bot_account,
+    decimal_text,
+    exact,
+    pair_of,
+    parse_account,
+    trading_account,
+)
+from amarktai.ledger.repository import BalanceScope, LedgerRepository
+
+Balances = dict[str, dict[str, Decimal]]
+Price = Callable[[str], Decimal]
+PriceAt = Callable[[str, datetime], Decimal]
+
+# (scope, account name) that may never go negative, and the error code when they would.
+_FLOORS = {
+    ("user", "cash"): "insufficient_free_capital",
+    ("bot", "cash"): "insufficient_allocated_capital",
+    ("bot", "position"): "insufficient_position",
+}
+
+# Which EquityPoint field each account name feeds, and with which sign: trading accounts
+# hold minus the position at cost, so their marked value is minus the unrealised PnL.
+_EQUITY_BUCKETS = {
+    "cash": ("equity", 1),
+    "position": ("equity", 1),
+    "trading": ("unrealised_pnl", -1),
+    "pnl": ("realised_pnl", -1),
+    "fees": ("fees", 1),
+}
+
+
+@dataclass(frozen=True)
+class Capital:
+    """One asset of a user's capital: free, and allocated to bots (cash + open cost)."""
+
+    free: Decimal = ZERO
+    allocated_cash: Decimal = ZERO
+    invested_cost: Decimal = ZERO
+
+    @property
+    def allocated(self) -> Decimal:
+        return add(self.allocated_cash, self.invested_cost)
+
+    @property
+    def total(self) -> Decimal:
+        return add(self.free, self.allocated)
+
+
+@dataclass(frozen=True)
+class PnL:
+    """Realised PnL (positive = profit) and fees paid, in one asset."""
+
+    realised: Decimal = ZERO
+    fees: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class EquityPoint:
+    """Holdings marked to market in the quote currency at one instant."""
+
+    ts: datetime
+    equity: Decimal
+    unrealised_pnl: Decimal
+    realised_pnl: Decimal
+    fees: Decimal
+
+
+@dataclass(frozen=True)
+class ReplayMismatch:
+    seq: int | None
+    user_id: str
+    account: str
+    asset: str
+    stored: Decimal | None
+    replayed: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    entries: int
+    postings: int
+    mismatches: tuple[ReplayMismatch, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+class LedgerService:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
+        self.session = session
+        self.repo = LedgerRepository(session)
+        self.clock: Clock = clock or SystemClock()
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def post(self, draft: EntryDraft) -> Entry:
+        """Append an entry; a repeated (kind, ref) returns the entry already posted."""
+        await chain_lock(self.session, LOCK)
+        if draft.ref is not None:
+            existing = await self.repo.find_by_ref(draft.kind, draft.ref)
+            if existing is not None:
+                return _same_entry(existing, draft)
+        return await self._append(draft)
+
+    async def post_fill(self, user_id: str, trade: Fill) -> Entry:
+        """Post a fill, reading the bot's position and cost basis under the chain lock."""
+        journal.check_fill(trade)
+        await chain_lock(self.session, LOCK)
+        if trade.ref is not None:
+            existing = await self.repo.find_by_ref(Kind.FILL, trade.ref)
+            if existing is not None:
+                return _owned(existing, user_id)
+        known = await self.repo.latest_balances(user_id, _fill_keys(trade))
+        trading = trading_account(trade.bot_id, trade.base, trade.quote)
+        position = _position(known[(trading, trade.base)], known[(trading, trade.quote)])
+        return await self._append(journal.fill(user_id, trade, position), known)
+
+    async def reverse(self, entry_id: str, reason: str, *, user_id: str) -> Entry:
+        """Mirror an entry; reversing the same entry twice returns the first reversal."""
+        await chain_lock(self.session, LOCK)
+        original = await self.get(entry_id, user_id=user_id)
+        existing = await self.repo.find_by_ref(Kind.REVERSAL, entry_id)
+        if existing is not None:
+            return existing
+        return await self._append(journal.reversal(original, reason))
+
+    async def _append(
+        self, draft: EntryDraft, known: dict[tuple[str, str], Decimal | None] | None = None
+    ) -> Entry:
+        """Checks and insert, with the chain lock held and idempotency already settled.
+
+        `known` holds balances already read under this lock, saving a round trip.
+        """
+        await self._check_reverses(draft)
+        known = known or {}
+        missing = [key for key in _keys(draft) if key not in known]
+        fetched = await self.repo.latest_balances(draft.user_id, missing)
+        start = {key: known[key] if key in known else fetched[key] for key in _keys(draft)}
+        await self._check_bots(draft, start)
+        entry = await self._chained(draft, _apply(draft, start))
+        await self.repo.insert(entry)
+        return entry
+
+    async def _check_bots(
+        self, draft: EntryDraft, start: dict[tuple[str, str], Decimal | None]
+    ) -> None:
+        """A bot's accounts belong to the user who first posted to them, for good.
+
+        A bot this user has already posted to is theirs (this check ran then), so only a
+        bot new to this user costs a query.
+        """
+        known = {
+            journal.bot_of(account) for (account, _), value in start.items() if value is not None
+        }
+        bots = {p.bot_id for p in draft.postings} | {draft.bot_id}
+        for bot_id in sorted(b for b in bots - known if b):
+            owner = await self.repo.bot_owner(bot_id)
+            if owner is not None and owner != draft.user_id:
+                raise Conflict(f"bot {bot_id} belongs to another user", code="foreign_bot")
+
+    async def _check_reverses(self, draft: EntryDraft) -> None:
+        if draft.reverses_id is None:
+            return
+        original = await self.get(draft.reverses_id, user_id=draft.user_id)
+        expected = journal.reversal(original, "check").postings
+        if _lines(expected) != _lines(draft.postings):
+            raise ValidationFailed(
+                "a reversal must mirror the original postings", code="reversal_mismatch"
+            )
+
+    async def _chained(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
+        tip = await self.repo.tip()
+        now = self._now()
+        entry = Entry(
+            id=new_id(),
+            seq=tip.seq + 1 if tip else 1,
+            ts=max(now, tip.ts) if tip else now,
+            kind=draft.kind,
+            user_id=draft.user_id,
+            bot_id=draft.bot_id,
+            description=draft.description,
+            reverses_id=draft.reverses_id,
+            ref=draft.ref,
+            prev_hash=tip.hash if tip else GENESIS,
+            hash="",
+            postings=lines,
+        )
+        return replace(entry, hash=chain_hash(entry.prev_hash, payload(entry, postings_of(entry))))
+
+    def _now(self) -> datetime:
+        now = self.clock.now()
+        if now.tzinfo is None:
+            raise ValueError("the ledger clock must be timezone-aware")
+        return now.astimezone(UTC)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, entry_id: str, *, user_id: str) -> Entry:
+        entry = await self.repo.get(entry_id, user_id)
+        if entry is None:
+            raise NotFound("journal entry not found", code="entry_not_found")
+        return entry
+
+    async def balances(
+        self,
+        user_id: str,
+        bot_id: str | None = None,
+        account: str | None = None,
+        as_of: datetime | None = None,
+    ) -> Balances:
+        """{account: {asset: balance}} from the postings, non-zero balances only."""
+        scope = BalanceScope(user_id, bot_id, account, await self._seq_at(as_of))
+        result: Balances = {}
+        for name, asset, balance in await self.repo.balances(scope):
+            if balance != 0:
+                result.setdefault(name, {})[asset] = balance
+        return result
+
+    async def check_can_spend(
+        self, user_id: str, bot_id: str, asset: str, amount: Decimal
+    ) -> Decimal:
+        """Raise unless the bot has `amount` of allocated cash; return what it has."""
+        account = bot_account(bot_id, "cash")
+        available = await self.repo.latest_balance(user_id, account, asset)
+        if amount > available:
+            raise _shortfall("insufficient_allocated_capital", account, asset, available, amount)
+        return available
+
+    async def position(self, user_id: str, bot_id: str, base: str, quote: str) -> Position:
+        """What the bot holds through base/quote and its cost basis (average cost)."""
+        account = trading_account(bot_id, base, quote)
+        keys = [(account, base), (account, quote)]
+        held = await self.repo.latest_balances(user_id, keys)
+        return _position(held[keys[0]], held[keys[1]])
+
+    async def capital(self, user_id: str, as_of: datetime | None = None) -> dict[str, Capital]:
+        """Free vs allocated capital per asset; allocated counts open positions at cost."""
+        parts: dict[str, dict[str, Decimal]] = {}
+        for account, assets in (await self.balances(user_id, as_of=as_of)).items():
+            path = parse_account(account)
+            for asset, balance in assets.items():
+                field = _capital_field(path, asset)
+                if field is not None:
+                    bucket = parts.setdefault(asset, {})
+                    bucket[field] = add(bucket.get(field, ZERO), balance)
+        return {asset: Capital(**fields) for asset, fields in parts.items()}
+
+    async def pnl(
+        self, user_id: str, bot_id: str | None = None, as_of: datetime | None = None
+    ) -> dict[str, PnL]:
+        """Realised PnL and fees paid per asset, for a user or one of their bots."""
+        sums: dict[str, dict[str, Decimal]] = {"pnl": {}, "fees": {}}
+        for account, assets in (await self.balances(user_id, bot_id, as_of=as_of)).items():
+            name = parse_account(account).name
+            if name in sums:
+                _accumulate(sums[name], assets)
+        realised, fees = sums["pnl"], sums["fees"]
+        return {
+            asset: PnL(-realised.get(asset, ZERO), fees.get(asset, ZERO))
+            for asset in sorted(realised.keys() | fees.keys())
+        }
+
+    async def mark_to_market(
+        self,
+        user_id: str,
+        price: Price,
+        *,
+        bot_id: str | None = None,
+        quote: str = "ZAR",
+        as_of: datetime | None = None,
+    ) -> EquityPoint:
+        """Equity (cash + positions at `price`), unrealised and realised PnL, fees.
+
+        `price(asset)` gives one unit of `asset` in `quote`; the quote itself is 1. For a
+        user the free cash counts too; for a bot only its own accounts.
+        """
+        sums = {"equity": ZERO, "unrealised_pnl": ZERO, "realised_pnl": ZERO, "fees": ZERO}
+        for account, assets in (await self.balances(user_id, bot_id, as_of=as_of)).items():
+            bucket = _EQUITY_BUCKETS.get(parse_account(account).name)
+            if bucket is None:
+                continue
+            target, sign = bucket
+            for asset, balance in assets.items():
+                sums[target] = add(sums[target], sign * _value(balance, asset, quote, price))
+        return EquityPoint(ts=as_of or self._now(), **sums)
+
+    async def equity_curve(
+        self,
+        user_id: str,
+        at: Sequence[datetime],
+        price: PriceAt,
+        *,
+        bot_id: str | None = None,
+        quote: str = "ZAR",
+    ) -> list[EquityPoint]:
+        """One marked point per instant in `at`, each priced with `price(asset, instant)`."""
+        points = []
+        for instant in sorted(at):
+
+            def price_then(asset: str, when: datetime = instant) -> Decimal:
+                return price(asset, when)
+
+            point = await self.mark_to_market(
+                user_id, price_then, bot_id=bot_id, quote=quote, as_of=instant
+            )
+            points.append(point)
+        return points
+
+    async def entries(
+        self,
+        user_id: str,
+        *,
+        bot_id: str | None = None,
+        as_of: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[Entry]:
+        """Newest first; the cursor is the last seq seen, so new posts never shift pages."""
+        limit = clamp_limit(limit)
+        before = decode_cursor(cursor)
+        if before is not None and (not isinstance(before, int) or isinstance(before, bool)):
+            raise ValidationFailed("cursor is not valid", code="invalid_cursor")
+        scope = BalanceScope(user_id, bot_id, None, await self._seq_at(as_of))
+        rows = await self.repo.page(scope, before, limit + 1)
+        more = len(rows) > limit
+        items = rows[:limit]
+        return Page(items, encode_cursor(items[-1].seq) if more else None)
+
+    async def _seq_at(self, as_of: datetime | None) -> int | None:
+        return None if as_of is None else await self.repo.seq_at(as_of)
+
+    # -- proving -------------------------------------------------------------------------
+
+    async def verify(self) -> tuple[int, ChainBreak | None]:
+        """Recompute every hash from the stored rows; return (entries, first break)."""
+        items = [
+            (entry.id, payload(entry, rows), entry.prev_hash, entry.hash)
+            async for entry, rows in self.repo.stream_chain()
+        ]
+        return len(items), verify_chain(items)
+
+    async def replay(self, user_id: str | None = None) -> ReplayReport:
+        """Recompute balances from amounts alone and compare with every stored balance."""
+        replay = _Replay()
+        async for row in self.repo.stream_postings(user_id):
+            replay.feed(row)
+        replay.close_entry()
+        for owner in sorted({key[0] for key in replay.running}):
+            replay.compare(owner, await self.balances(owner))
+        return replay.report()
+
+
+class _Replay:
+    """Accumulates a journal walk: running sums, per-entry balance, and what disagrees."""
+
+    def __init__(self) -> None:
+        self.running: dict[tuple[str, str, str], Decimal] = {}
+        self.mismatches: list[ReplayMismatch] = []
+        self.entries = self.postings = 0
+        self._seq: int | None = None
+        self._owner = ""
+        self._sums: dict[str, Decimal] = {}
+
+    def feed(self, row: ChainPosting) -> None:
+        if row.seq != self._seq:
+            self.close_entry()
+            self._seq, self._owner, self._sums = row.seq, row.user_id, {}
+            self.entries += 1
+        self.postings += 1
+        key = (row.user_id, row.account, row.asset)
+        value = self.running[key] = add(self.running.get(key, ZERO), row.amount)
+        self._sums[row.asset] = add(self._sums.get(row.asset, ZERO), row.amount)
+        if row.balance != value:
+            self._miss(row.seq, key, row.balance, value, "stored running balance differs")
+
+    def close_entry(self) -> None:
+        for asset, value in self._sums.items():
+            if value != 0:
+                key = (self._owner, "*", asset)
+                self._miss(self._seq, key, ZERO, value, "entry does not balance")
+        self._sums = {}
+
+    def compare(self, user_id: str, stored: Balances) -> None:
+        replayed = {
+            (account, asset): value
+            for (owner, account, asset), value in self.running.items()
+            if owner == user_id and value != 0
+        }
+        flat = {(a, asset): v for a, assets in stored.items() for asset, v in assets.items()}
+        for key in sorted(replayed.keys() | flat.keys()):
+            if replayed.get(key, ZERO) != flat.get(key, ZERO):
+                full = (user_id, *key)
+                self._miss(None, full, flat.get(key), replayed.get(key, ZERO), "balance differs")
+
+    def _miss(
+        self,
+        seq: int | None,
+        key: tuple[str, str, str],
+        stored: Decimal | None,
+        replayed: Decimal,
+        reason: str,
+    ) -> None:
+        self.mismatches.append(ReplayMismatch(seq, *key, stored, replayed, reason))
+
+    def report(self) -> ReplayReport:
+        return ReplayReport(self.entries, self.postings, tuple(self.mismatches))
+
+
+def _position(trading_base: Decimal | None, trading_quote: Decimal | None) -> Position:
+    """The trading account holds minus the quantity and plus its cost basis."""
+    return Position(qty=-(trading_base or ZERO), cost=trading_quote or ZERO)
+
+
+def _fill_keys(trade: Fill) -> list[tuple[str, str]]:
+    """Every balance a fill of `trade` may touch, read in one round trip."""
+    trading = trading_account(trade.bot_id, trade.base, trade.quote)
+    cash, fee_asset = bot_account(trade.bot_id, "cash"), trade.fee_asset or trade.quote
+    keys = [
+        (trading, trade.base),
+        (trading, trade.quote),
+        (cash, trade.quote),
+        (bot_account(trade.bot_id, "position"), trade.base),
+        (bot_account(trade.bot_id, "pnl"), trade.quote),
+        (bot_account(trade.bot_id, "fees"), fee_asset),
+        (cash, fee_asset),
+    ]
+    return list(dict.fromkeys(keys))
+
+
+def _keys(draft: EntryDraft) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((p.account, p.asset) for p in draft.postings))
+
+
+def _apply(
+    draft: EntryDraft, start: dict[tuple[str, str], Decimal | None]
+) -> tuple[PostedLine, ...]:
+    """Running balance after each posting; refuse any floor account going negative."""
+    running = {key: value or ZERO for key, value in start.items()}
+    lines = []
+    for posting in draft.postings:
+        key = (posting.account, posting.asset)
+        running[key] = add(running[key], posting.amount)
+        lines.append(PostedLine(posting.account, posting.asset, posting.amount, running[key]))
+    for key, final in running.items():
+        _check_floor(*key, start[key] or ZERO, final)
+    return tuple(lines)
+
+
+def _accumulate(into: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
+    for asset, amount in amounts.items():
+        into[asset] = add(into.get(asset, ZERO), amount)
+
+
+def _lines(postings: Sequence[journal.Posting]) -> list[tuple[str, str, Decimal]]:
+    return [(p.account, p.asset, p.amount) for p in postings]
+
+
+def _same_entry(existing: Entry, draft: EntryDraft) -> Entry:
+    """Idempotent retry: same ref and same content returns the stored entry."""
+    _owned(existing, draft.user_id)
+    if _lines(existing.postings) != _lines(draft.postings):
+        raise Conflict(
+            f"{draft.kind.value} {draft.ref!r} was already posted with different postings",
+            code="idempotency_conflict",
+        )
+    return existing
+
+
+def _owned(existing: Entry, user_id: str) -> Entry:
+    if existing.user_id != user_id:
+        raise Conflict("this ref is already used", code="idempotency_conflict")
+    return existing
+
+
+def _check_floor(account: str, asset: str, before: Decimal, after: Decimal) -> None:
+    if after >= 0 or after >= before:
+        return
+    path = parse_account(account)
+    code = _FLOORS.get((path.scope, path.name))
+    if code is not None:
+        raise _shortfall(code, account, asset, before, add(before, -after))
+
+
+def _shortfall(
+    code: str, account: str, asset: str, available: Decimal, required: Decimal
+) -> Conflict:
+    return Conflict(
+        f"{account} has {decimal_text(available)} {asset}, needs {decimal_text(required)}",
+        code=code,
+        details={
+            "account": account,
+            "asset": asset,
+            "available": decimal_text(available),
+            "required": decimal_text(required),
+        },
+    )
+
+
+def _capital_field(path: AccountPath, asset: str) -> str | None:
+    if path.scope == "user":
+        return "free" if path.name == "cash" else None
+    if path.name == "cash":
+        return "allocated_cash"
+    pair = pair_of(path)
+    if pair is not None and asset != pair[0]:
+        return "invested_cost"
+    return None
+
+
+def _value(balance: Decimal, asset: str, quote: str, price: Price) -> Decimal:
+    if asset == quote:
+        return balance
+    try:
+        unit = price(asset)
+    except KeyError as exc:
+        raise ValidationFailed(f"no price for {asset}", code="missing_price") from exc
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return exact(balance * unit)
