@@ -36,6 +36,10 @@ class Limits:
     """Per-bot risk settings the planner enforces (fractions of the bot's equity)."""
 
     max_position_fraction: Decimal = Decimal(1)
+    # Live/paper market buys fill above the last close (spread, slippage); sizing a buy
+    # to the last rand would then need capital the bot lacks, so keep 50 bps spare. The
+    # backtester, which fills at the next open and trims unaffordable buys, uses 0.
+    price_buffer: Decimal = Decimal("0.005")
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Limits:
@@ -93,7 +97,7 @@ def plan(
     if price <= 0:
         return Proposal("hold", note="no market price yet")
     if decision.order is not None:
-        side, qty = _intent_size(decision.order, price, instrument)
+        side, qty = _intent_size(decision.order, price, instrument, limits)
         kind = decision.order
         return _checked(side, qty, instrument, price, holdings, limits, kind)
     if decision.target is None:
@@ -104,8 +108,8 @@ def plan(
     return _checked(want, size, instrument, price, holdings, limits, None)
 
 
-def _fee_factor(instrument: Instrument) -> Decimal:
-    return 1 + instrument.taker_fee
+def _fee_factor(instrument: Instrument, limits: Limits) -> Decimal:
+    return 1 + instrument.taker_fee + limits.price_buffer
 
 
 def _target_size(
@@ -116,7 +120,7 @@ def _target_size(
     held_value = holdings.position_qty * price
     diff = wanted_value - held_value
     if diff > 0:
-        qty = instrument.round_qty(diff / (price * _fee_factor(instrument)))
+        qty = instrument.round_qty(diff / (price * _fee_factor(instrument, limits)))
         return ("buy", qty) if qty > 0 else (None, ZERO)
     if diff < 0:
         qty = holdings.position_qty if target == 0 else instrument.round_qty(-diff / price)
@@ -125,13 +129,13 @@ def _target_size(
 
 
 def _intent_size(
-    intent: OrderIntent, price: Decimal, instrument: Instrument
+    intent: OrderIntent, price: Decimal, instrument: Instrument, limits: Limits
 ) -> tuple[Literal["buy", "sell"], Decimal]:
     ref = intent.limit_price or intent.stop_price or price
     if intent.qty is not None:
         return intent.side, instrument.round_qty(intent.qty)
     assert intent.notional is not None
-    qty = (intent.notional / (ref * _fee_factor(instrument))).quantize(
+    qty = (intent.notional / (ref * _fee_factor(instrument, limits))).quantize(
         instrument.qty_step, rounding=ROUND_DOWN
     )
     return intent.side, qty
@@ -153,7 +157,7 @@ def _checked(
         ok = qty <= holdings.position_qty
         checks.append(Check("long_only", ok, f"sell {qty} of {holdings.position_qty} held"))
     else:
-        cost = qty * ref * _fee_factor(instrument)
+        cost = qty * ref * (1 + instrument.taker_fee)
         checks.append(
             Check(
                 "allocated_capital",

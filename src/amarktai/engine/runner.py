@@ -31,6 +31,7 @@ from amarktai.engine.recorder import Recorder
 from amarktai.engine.repository import TradingRepository
 from amarktai.execution.orders import Fill, Order, new_order
 from amarktai.execution.paper import (
+    Execution,
     FillModel,
     PaperVenue,
     PublicPaperFillModel,
@@ -41,6 +42,7 @@ from amarktai.kit.errors import DomainError
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
 from amarktai.markets.candles import CandleAggregator
+from amarktai.markets.history import PriceHistory
 from amarktai.markets.instruments import InstrumentRegistry
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade
 from amarktai.strategies.base import Bars, Decision, Strategy, StrategyContext
@@ -112,6 +114,7 @@ class Engine:
         self._aggregators: dict[tuple[str, int], CandleAggregator] = {}
         self._listeners = list(listeners)
         self.last_prices: dict[str, Decimal] = {}
+        self.history = PriceHistory()  # recent 1 s bars: charts and marking to market
 
     # -- bot set --------------------------------------------------------------------
     async def load(self) -> None:
@@ -167,6 +170,7 @@ class Engine:
                 await self._record_resting_fills(venue, fills)
         if isinstance(event, Trade):
             self.last_prices[event.symbol] = event.price
+            self.history.record(event)
             await self._on_trade(event)
 
     async def _on_trade(self, trade: Trade) -> None:
@@ -174,44 +178,69 @@ class Engine:
             if symbol != trade.symbol:
                 continue
             for candle in aggregator.add(trade):
-                for runner in list(self.runners.values()):
-                    if runner.instrument.symbol == symbol and runner.timeframe == timeframe:
-                        await self._decide(runner, candle)
+                runners = [
+                    r
+                    for r in self.runners.values()
+                    if r.instrument.symbol == symbol and r.timeframe == timeframe
+                ]
+                if runners:
+                    await self._on_candle(candle, runners)
 
-    # -- one decision ---------------------------------------------------------------
-    async def _decide(self, runner: BotRunner, candle: Candle) -> None:
-        bars = runner.push(candle)
+    # -- decisions ------------------------------------------------------------------
+    async def _on_candle(self, candle: Candle, runners: list[BotRunner]) -> None:
+        """Every bot on this stream decides in one transaction (one commit per candle
+        close, not per bot); each bot runs in its own savepoint, so one bot's failure
+        rolls back only its own writes."""
         events: list[tuple[str, str, dict[str, Any]]] = []
         async with transaction(self.sessions) as s:
-            bot = await TradingRepository(s).bot_any_user(runner.bot_id)
-            if bot is None or bot.status != "running":
-                self.runners.pop(runner.bot_id, None)
-                return
             ledger = LedgerService(s, self.clock)
-            holdings = await bot_holdings(ledger, bot.user_id, bot.id, runner.instrument)
-            price = candle.close
-            ctx = StrategyContext(
-                bars=bars,
-                position_qty=holdings.position_qty,
-                cash=holdings.cash,
-                equity=holdings.equity(price),
-                bar_index=runner.bar_index - 1,
-            )
-            recorder = Recorder(s, ledger)
-            try:
-                decision = runner.strategy.on_bar(ctx)
-            except Exception as exc:  # a crashing strategy errors only its own bot
-                await self._errored(bot, recorder, candle, exc, events)
-                return
-            proposal = plan(
-                decision,
-                instrument=runner.instrument,
-                price=price,
-                holdings=holdings,
-                limits=runner.limits,
-            )
-            await self._act(bot, runner, recorder, candle, decision, proposal, events)
+            for runner in runners:
+                mine: list[tuple[str, str, dict[str, Any]]] = []
+                try:
+                    async with s.begin_nested():
+                        await self._decide(s, ledger, runner, candle, mine)
+                except Exception:  # isolate: the other bots still decide on this candle
+                    log.exception("bot_step_failed", bot_id=runner.bot_id)
+                    continue
+                events.extend(mine)
         await self._emit(events)
+
+    async def _decide(
+        self,
+        s: AsyncSession,
+        ledger: LedgerService,
+        runner: BotRunner,
+        candle: Candle,
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        bars = runner.push(candle)
+        bot = await TradingRepository(s).bot_any_user(runner.bot_id)
+        if bot is None or bot.status != "running":
+            self.runners.pop(runner.bot_id, None)
+            return
+        holdings = await bot_holdings(ledger, bot.user_id, bot.id, runner.instrument)
+        price = candle.close
+        ctx = StrategyContext(
+            bars=bars,
+            position_qty=holdings.position_qty,
+            cash=holdings.cash,
+            equity=holdings.equity(price),
+            bar_index=runner.bar_index - 1,
+        )
+        recorder = Recorder(s, ledger)
+        try:
+            decision = runner.strategy.on_bar(ctx)
+        except Exception as exc:  # a crashing strategy errors only its own bot
+            await self._errored(bot, recorder, candle, exc, events)
+            return
+        proposal = plan(
+            decision,
+            instrument=runner.instrument,
+            price=price,
+            holdings=holdings,
+            limits=runner.limits,
+        )
+        await self._act(bot, runner, recorder, candle, decision, proposal, events)
 
     async def _act(
         self,
@@ -250,19 +279,24 @@ class Engine:
                 trace["execution"] = {"error": exc.code, "message": exc.message}
             else:
                 order_id = execution.order.id
-                await self._persist(
-                    recorder, bot, runner.instrument, execution.order, execution.fills, events
-                )
-                trace["execution"] = {
-                    "status": execution.order.status,
-                    "filled_qty": str(execution.order.filled_qty),
-                    "avg_price": None
-                    if execution.order.avg_price is None
-                    else str(execution.order.avg_price),
-                    "slippage_bps": None
-                    if execution.slippage_bps is None
-                    else f"{execution.slippage_bps:.2f}",
-                }
+                try:
+                    async with recorder.s.begin_nested():
+                        await self._persist(
+                            recorder,
+                            bot,
+                            runner.instrument,
+                            execution.order,
+                            execution.fills,
+                            events,
+                        )
+                except DomainError as exc:
+                    # The ledger has the last word: a fill it refuses (e.g. slippage took
+                    # the cost past the bot's cash) is not booked and the order is void.
+                    outcome, order_id = "rejected", None
+                    trace["execution"] = {"error": exc.code, "message": exc.message}
+                    events.clear()
+                else:
+                    trace["execution"] = _execution_trace(execution)
         recorder.save_trace(
             user_id=bot.user_id,
             bot_id=bot.id,
@@ -374,11 +408,24 @@ class Engine:
 async def bot_holdings(
     ledger: LedgerService, user_id: str, bot_id: str, instrument: Instrument
 ) -> Holdings:
-    cash_account = journal.bot_account(bot_id, "cash")
-    balances = await ledger.balances(user_id, account=cash_account)
-    cash = balances.get(cash_account, {}).get(instrument.quote, journal.ZERO)
-    position = await ledger.position(user_id, bot_id, instrument.base, instrument.quote)
-    return Holdings(cash=cash, position_qty=position.qty)
+    """The bot's quote cash and base position, read from the ledger's running balances
+    (two indexed lookups in one round trip, whatever the length of the history)."""
+    cash_key = (journal.bot_account(bot_id, "cash"), instrument.quote)
+    qty_key = (journal.bot_account(bot_id, "position"), instrument.base)
+    found = await ledger.repo.latest_balances(user_id, [cash_key, qty_key])
+    return Holdings(
+        cash=found[cash_key] or journal.ZERO, position_qty=found[qty_key] or journal.ZERO
+    )
+
+
+def _execution_trace(execution: Execution) -> dict[str, Any]:
+    order = execution.order
+    return {
+        "status": order.status,
+        "filled_qty": str(order.filled_qty),
+        "avg_price": None if order.avg_price is None else str(order.avg_price),
+        "slippage_bps": None if execution.slippage_bps is None else f"{execution.slippage_bps:.2f}",
+    }
 
 
 def _order_event(order: Order) -> dict[str, Any]:
