@@ -1,0 +1,242 @@
+// @ts-check
+import { check, checkNoHorizontalScroll, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
+
+/** @typedef {import("playwright-core").Browser} Browser */
+/** @typedef {import("playwright-core").Page} Page */
+/** @typedef {{ baseUrl: string, artifacts: string }} Env */
+
+const PASSWORD = "correct horse battery staple";
+const API_KEY = "AKIAe2eTESTkey12345678";
+
+/**
+ * Keyboard use: the first Tab reaches the skip link, which moves focus into the main
+ * content, and focused controls show a visible outline.
+ * @param {Page} page
+ */
+async function checkKeyboard(page) {
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await page.keyboard.press("Tab");
+  check((await page.evaluate(() => document.activeElement?.textContent)) === "Skip to content", "first Tab reaches the skip link");
+  await page.keyboard.press("Enter");
+  check((await page.evaluate(() => document.activeElement?.id)) === "main", "the skip link moves focus to the main content");
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => {
+    const el = document.activeElement;
+    return el ? getComputedStyle(el).outlineStyle : "none";
+  });
+  check(outline !== "none", `a keyboard-focused control shows an outline (${outline})`);
+}
+
+/** A second session from "another device", straight through the API. @param {string} baseUrl @param {string} email @param {string} secret */
+async function signInElsewhere(baseUrl, email, secret) {
+  const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "User-Agent": "Mozilla/5.0 (Android 14; Mobile; rv:130.0) Gecko/130.0 Firefox/130.0" },
+    body: JSON.stringify({ email, password: PASSWORD, otp: await freshCode(secret) }),
+  });
+  check(response.ok, `second sign-in through the API answered ${response.status}`);
+}
+
+/** @param {Browser} browser @param {string} baseUrl @param {{ width: number, height: number }} viewport @param {boolean} mobile */
+async function newPage(browser, baseUrl, viewport, mobile) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1 });
+  const page = await context.newPage();
+  const errors = /** @type {string[]} */ ([]);
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { context, page, errors };
+}
+
+/**
+ * A new trader end to end: register → onboarding with 2FA from the QR secret →
+ * recovery codes → dashboard and the trading screens → sign out → sign in with the
+ * 2FA step → add an exchange key and see it masked → delete it → sessions.
+ * @param {Browser} browser @param {Env} env @param {{ name: string, viewport: { width: number, height: number }, mobile: boolean }} device
+ */
+export async function traderFlow(browser, env, device) {
+  const shot = screenshotter(env.artifacts, device.name);
+  const { context, page, errors } = await newPage(browser, env.baseUrl, device.viewport, device.mobile);
+  const email = `e2e-${device.name}-${Date.now()}@example.com`;
+
+  await page.goto("/");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await shot(page, "sign-in");
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.getByRole("heading", { name: "Create your account" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await shot(page, "register");
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  await page.getByRole("heading", { name: "Welcome to Amarktai" }).waitFor();
+  await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
+  const secret = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+  check(/^[A-Z2-7]{16,}$/.test(secret), `TOTP secret looks like base32: ${secret}`);
+  check(await page.locator("img.qr").evaluate((img) => /** @type {HTMLImageElement} */ (img).naturalWidth > 0), "QR image renders");
+  await checkNoHorizontalScroll(page, "onboarding");
+  await shot(page, "onboarding-2fa-qr");
+  await page.getByLabel("6-digit code from the app").fill(await freshCode(secret));
+  await page.getByRole("button", { name: "Verify and enable" }).click();
+  const codes = page.getByTestId("recovery-codes").getByRole("listitem");
+  await codes.first().waitFor();
+  check((await codes.count()) >= 8, "at least 8 recovery codes shown");
+  await shot(page, "onboarding-recovery-codes");
+  await page.getByLabel("I have saved my recovery codes somewhere safe").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Continue to dashboard" }).click();
+
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await page.getByText("2FA on").waitFor();
+  await checkKeyboard(page);
+  await checkNoHorizontalScroll(page, "dashboard");
+  await shot(page, "dashboard");
+  for (const screen of ["Bots", "Live trades", "Wallet", "Risk"]) {
+    await goTo(page, screen);
+    check((await page.getByTestId("coming-soon").count()) > 0, `${screen} shows an honest empty state`);
+    await checkNoHorizontalScroll(page, screen);
+    await shot(page, screen.toLowerCase().replace(" ", "-"));
+  }
+  check((await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).count()) === 0, "no Admin link for a trader");
+
+  if (device.mobile) {
+    await page.locator(".menu-toggle").click();
+    await shot(page, "menu-open");
+    await page.locator(".menu-toggle").click();
+  }
+  await signOut(page);
+  await fillSignIn(page, email, PASSWORD);
+  await page.getByRole("heading", { name: "Two-factor check" }).waitFor();
+  await shot(page, "sign-in-2fa-step");
+  await page.getByLabel("Authentication code").fill(await freshCode(secret));
+  await page.getByRole("button", { name: "Verify and sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+
+  await signInElsewhere(env.baseUrl, email, secret);
+  await goTo(page, "Settings");
+  await page.getByText("No exchange connected yet").waitFor();
+  await page.getByRole("button", { name: "Add API key" }).click();
+  await page.getByLabel("Exchange", { exact: true }).selectOption("valr");
+  await page.getByLabel("Label (optional)").fill("Main account");
+  await page.getByLabel("API key", { exact: true }).fill(API_KEY);
+  await page.getByLabel("API secret").fill("s3cretS3cretS3cret");
+  await shot(page, "settings-add-key");
+  await page.getByRole("button", { name: "Save key" }).click();
+  const row = page.getByTestId("api-key-row");
+  await row.waitFor();
+  const rowText = (await row.textContent()) ?? "";
+  check(rowText.includes("VALR") && rowText.includes("Main account"), `key row names exchange and label: ${rowText}`);
+  check(!rowText.includes(API_KEY) && !(await page.content()).includes(API_KEY), "the full key is never shown");
+  check(/5678/.test(rowText), `the masked hint shows the last characters: ${rowText}`);
+
+  const sessions = page.getByTestId("session-row");
+  await sessions.first().waitFor();
+  check((await sessions.filter({ hasText: "This device" }).count()) === 1, "exactly one session is marked This device");
+  check((await sessions.count()) === 2, "this browser and the other device are listed (the signed-out session is not)");
+  await checkNoHorizontalScroll(page, "settings");
+  await shot(page, "settings");
+
+  await row.getByRole("button", { name: /Delete VALR key/ }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete key" }).click();
+  await page.getByText("No exchange connected yet").waitFor();
+
+  const older = sessions.filter({ hasNotText: "This device" }).first();
+  await older.getByRole("button", { name: /Revoke session/ }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 1);
+  await shot(page, "settings-after-revoke");
+
+  if (device.mobile) {
+    await page.getByRole("button", { name: "Turn off two-factor…" }).click();
+    await page.getByRole("form", { name: "Turn off two-factor authentication" }).getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Authentication code").fill(await freshCode(secret));
+    await page.getByRole("button", { name: "Turn off", exact: true }).click();
+    await page.getByText("Two-factor authentication is off.").waitFor();
+    check((await page.getByTestId("twofa-status").textContent()) === "Off", "2FA status shows Off after disabling");
+  }
+  check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
+  await context.close();
+}
+
+/**
+ * The admin: users (role change, deactivate/activate), audit log paging and chain check.
+ * @param {Browser} browser @param {Env} env @param {{ email: string, password: string }} admin
+ */
+export async function adminFlow(browser, env, admin) {
+  const shot = screenshotter(env.artifacts, "admin");
+  const { context, page, errors } = await newPage(browser, env.baseUrl, { width: 1280, height: 900 }, false);
+  await page.goto("/");
+  await fillSignIn(page, admin.email, admin.password);
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await goTo(page, "Admin");
+  const users = page.getByTestId("user-row");
+  await users.first().waitFor();
+  const target = users.filter({ hasText: "e2e-desktop-" }).first();
+  await target.getByRole("combobox").selectOption("viewer");
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="user-row"] select')].some((s) => /** @type {HTMLSelectElement} */ (s).value === "viewer"));
+  await target.getByRole("button", { name: /^Deactivate/ }).click();
+  await target.getByText("Deactivated").waitFor();
+  await target.getByRole("button", { name: /^Activate/ }).click();
+  await target.getByRole("button", { name: /^Deactivate/ }).waitFor();
+
+  await page.getByRole("button", { name: "Verify chain" }).click();
+  await page.getByText(/Chain OK: all \d+ entries verified/).waitFor();
+  const rows = page.getByTestId("audit-row");
+  await page.getByLabel("Entries per page").selectOption("10");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 10);
+  await shot(page, "users-and-audit");
+  const firstSeq = Number(await rows.first().locator("td").first().textContent());
+  check(firstSeq > 20, `the newest entry comes first (seq ${firstSeq})`);
+  await page.getByRole("button", { name: "Older →" }).click();
+  await page.waitForFunction((seq) => document.querySelector('[data-testid="audit-row"] td')?.textContent === String(seq - 10), firstSeq);
+  await shot(page, "audit-older-page");
+  await page.getByRole("button", { name: "← Newer" }).click();
+  await page.waitForFunction((seq) => document.querySelector('[data-testid="audit-row"] td')?.textContent === String(seq), firstSeq);
+  check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
+  await context.close();
+}
+
+/**
+ * Installability and offline: manifest with icons, a registered service worker,
+ * a reload while offline still shows the app shell, and no /api response in any cache.
+ * @param {Browser} browser @param {Env} env
+ */
+export async function pwaFlow(browser, env) {
+  const shot = screenshotter(env.artifacts, "pwa");
+  const { context, page } = await newPage(browser, env.baseUrl, { width: 375, height: 812 }, true);
+  await page.goto("/");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  const manifestHref = await page.locator('link[rel="manifest"]').getAttribute("href");
+  check(manifestHref !== null, "index.html links a manifest");
+  const manifest = await (await page.request.get(new URL(manifestHref ?? "", env.baseUrl).href)).json();
+  check(manifest.name === "Amarktai Network" && manifest.display === "standalone" && manifest.start_url === "/", "manifest names the app, standalone, start_url /");
+  for (const size of ["192x192", "512x512"]) {
+    const icon = manifest.icons.find((/** @type {{sizes: string}} */ i) => i.sizes === size);
+    check(icon !== undefined, `manifest has a ${size} icon`);
+    const response = await page.request.get(new URL(icon.src, env.baseUrl).href);
+    check(response.ok() && response.headers()["content-type"] === "image/png", `${size} icon is served as PNG`);
+  }
+  check(manifest.icons.some((/** @type {{purpose?: string}} */ i) => i.purpose === "maskable"), "manifest has a maskable icon");
+
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+  check(scope === `${env.baseUrl}/`, `service worker controls the whole app: ${scope}`);
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.request.get(`${env.baseUrl}/api/v1/auth/me`);
+  await page.evaluate(() => fetch("/api/v1/auth/me").catch(() => undefined));
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByText("You are offline").waitFor();
+  await shot(page, "offline-shell");
+  const cached = await page.evaluate(async () => {
+    const urls = [];
+    for (const name of await caches.keys()) for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+    return urls;
+  });
+  check(cached.some((url) => new URL(url).pathname === "/index.html"), `the app shell is precached: ${cached.join(", ")}`);
+  check(!cached.some((url) => new URL(url).pathname.startsWith("/api/")), `no API response is cached: ${cached.join(", ")}`);
+  await context.setOffline(false);
+  await context.close();
+}

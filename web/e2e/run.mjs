@@ -1,0 +1,61 @@
+// @ts-check
+/**
+ * End-to-end tests: build output in web/dist served by a real backend on a free port,
+ * driven through Debian's chromium with playwright-core. Screenshots: web/test-artifacts/.
+ * Usage: node e2e/run.mjs   (run `npm run build` first; scripts/web.sh e2e does both)
+ */
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { adminFlow, pwaFlow, traderFlow } from "./flows.mjs";
+import { startBackend } from "./lib/backend.mjs";
+import { launchChromium } from "./lib/browser.mjs";
+
+const webRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(webRoot, "..");
+const artifacts = join(webRoot, "test-artifacts");
+const webDist = join(webRoot, "dist");
+const admin = { email: "admin@example.com", password: "admin password 123" };
+
+/** @param {string} name @param {() => Promise<void>} body */
+async function step(name, body) {
+  const started = performance.now();
+  process.stdout.write(`• ${name} … `);
+  await body();
+  console.log(`ok (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+async function main() {
+  if (!existsSync(join(webDist, "index.html"))) throw new Error("web/dist is missing: run `npm run build` first");
+  rmSync(artifacts, { recursive: true, force: true });
+  const backend = await startBackend({
+    repoRoot,
+    webDist,
+    env: {
+      AMARKTAI_DEMO_EMAIL: "demo@example.com",
+      AMARKTAI_DEMO_PASSWORD: "demo password 123",
+      AMARKTAI_ADMIN_EMAIL: admin.email,
+      AMARKTAI_ADMIN_PASSWORD: admin.password,
+    },
+  });
+  const browser = await launchChromium();
+  const env = { baseUrl: backend.baseUrl, artifacts };
+  try {
+    console.log(`backend ${backend.baseUrl}, chromium ${browser.version()}`);
+    await step("trader flow, desktop 1280×800", () => traderFlow(browser, env, { name: "desktop", viewport: { width: 1280, height: 800 }, mobile: false }));
+    await step("trader flow, phone 375×812", () => traderFlow(browser, env, { name: "mobile", viewport: { width: 375, height: 812 }, mobile: true }));
+    await step("admin: users, audit paging, verify chain", () => adminFlow(browser, env, admin));
+    await step("PWA: manifest, service worker, offline shell", () => pwaFlow(browser, env));
+    console.log(`all e2e checks passed; screenshots in ${artifacts}`);
+  } catch (error) {
+    console.log("FAILED");
+    console.error(error);
+    console.error(`--- backend log ---\n${backend.log.join("").slice(-4000)}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+    await backend.stop();
+  }
+}
+
+await main();

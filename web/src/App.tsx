@@ -1,0 +1,64 @@
+import type { ReactElement } from "react";
+import { AuthProvider, useAuth } from "./auth/AuthContext";
+import { AppShell } from "./components/AppShell";
+import { OfflineBanner } from "./components/OfflineBanner";
+import { Loading } from "./components/StateViews";
+import { usePath } from "./router/hashRouter";
+import { Admin } from "./screens/Admin";
+import { Dashboard } from "./screens/Dashboard";
+import { NotFound } from "./screens/NotFound";
+import { Onboarding } from "./screens/Onboarding";
+import { Register } from "./screens/Register";
+import { Settings } from "./screens/Settings";
+import { SignIn } from "./screens/SignIn";
+import { Bots, LiveTrades, Risk, Wallet } from "./screens/TradingScreens";
+
+const SIGNED_IN_ROUTES: Record<string, () => ReactElement> = {
+  "/": () => <Dashboard />,
+  "/welcome": () => <Onboarding />,
+  "/register": () => <Onboarding />,
+  "/bots": () => <Bots />,
+  "/trades": () => <LiveTrades />,
+  "/wallet": () => <Wallet />,
+  "/risk": () => <Risk />,
+  "/settings": () => <Settings />,
+};
+
+function SignedIn() {
+  const path = usePath();
+  const { state } = useAuth();
+  const admin = state.user?.role === "admin";
+  const screen = path === "/admin" && admin ? <Admin /> : (SIGNED_IN_ROUTES[path]?.() ?? <NotFound />);
+  return <AppShell>{screen}</AppShell>;
+}
+
+function SignedOut() {
+  const path = usePath();
+  return (
+    <>
+      <div className="banner-wrap">
+        <OfflineBanner />
+      </div>
+      {path === "/register" ? <Register /> : <SignIn />}
+    </>
+  );
+}
+
+function Gate() {
+  const { state } = useAuth();
+  if (state.status === "restoring")
+    return (
+      <main className="auth-layout" id="main">
+        <Loading label="Restoring your session…" />
+      </main>
+    );
+  return state.status === "signedIn" ? <SignedIn /> : <SignedOut />;
+}
+
+export function App() {
+  return (
+    <AuthProvider>
+      <Gate />
+    </AuthProvider>
+  );
+}

@@ -1,0 +1,163 @@
+import { ApiError, networkError, toApiError } from "./errors";
+import type { Tokens } from "./types";
+
+/** Where the client reads and writes credentials; see auth/tokenStore.ts. */
+export interface TokenStore {
+  getAccess(): string | null;
+  getRefresh(): string | null;
+  save(tokens: Tokens): void;
+  clear(): void;
+}
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  /** Send the bearer token and refresh it on 401 (default true). */
+  auth?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  tokens: TokenStore;
+  baseUrl?: string;
+  fetchFn?: typeof fetch;
+  /** Called once the refresh token is gone or rejected: the person must sign in again. */
+  onSessionExpired?: () => void;
+  /** GETs answered 429 are retried once when Retry-After is at most this many seconds. */
+  maxAutoRetrySeconds?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Serialises refreshes across tabs (the browser passes navigator.locks); default: none. */
+  lock?: <R>(task: () => Promise<R>) => Promise<R>;
+}
+
+const REFRESH_PATH = "/api/v1/auth/refresh";
+
+export class ApiClient {
+  private readonly tokens: TokenStore;
+  private readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly onSessionExpired: () => void;
+  private readonly maxAutoRetrySeconds: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly lock: <R>(task: () => Promise<R>) => Promise<R>;
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor(options: ClientOptions) {
+    this.tokens = options.tokens;
+    this.baseUrl = options.baseUrl ?? "";
+    this.fetchFn = options.fetchFn ?? ((input, init) => globalThis.fetch(input, init));
+    this.onSessionExpired = options.onSessionExpired ?? (() => undefined);
+    this.maxAutoRetrySeconds = options.maxAutoRetrySeconds ?? 3;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.lock = options.lock ?? ((task) => task());
+  }
+
+  get<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>("GET", path, options);
+  }
+
+  post<T>(path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>("POST", path, { ...options, body });
+  }
+
+  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>("PATCH", path, { ...options, body });
+  }
+
+  delete<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>("DELETE", path, options);
+  }
+
+  async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const auth = options.auth ?? true;
+    let response = await this.send(method, path, options, auth);
+    if (response.status === 401 && auth && this.tokens.getRefresh() !== null) {
+      if (await this.refresh()) response = await this.send(method, path, options, auth);
+    }
+    if (response.status === 429 && method === "GET") {
+      const wait = toApiError(429, null, response.headers.get("Retry-After")).retryAfter;
+      if (wait !== null && wait <= this.maxAutoRetrySeconds) {
+        await this.sleep(wait * 1000);
+        response = await this.send(method, path, options, auth);
+      }
+    }
+    if (!response.ok) {
+      const error = toApiError(response.status, await readJson(response), response.headers.get("Retry-After"));
+      if (response.status === 401 && auth) this.expire();
+      throw error;
+    }
+    return (await readJson(response)) as T;
+  }
+
+  /**
+   * Trade the refresh token for a new pair. Concurrent callers share one request,
+   * because the server rotates refresh tokens and treats reuse as theft.
+   */
+  refresh(): Promise<boolean> {
+    if (this.refreshing === null) {
+      this.refreshing = this.lock(() => this.doRefresh()).finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    const refreshToken = this.tokens.getRefresh();
+    if (refreshToken === null) return false;
+    const response = await this.send("POST", REFRESH_PATH, { body: { refresh_token: refreshToken } }, false);
+    if (!response.ok) {
+      if (response.status === 401 || response.status === 403) this.expire();
+      return false;
+    }
+    this.tokens.save((await readJson(response)) as Tokens);
+    return true;
+  }
+
+  private expire(): void {
+    const hadSession = this.tokens.getRefresh() !== null || this.tokens.getAccess() !== null;
+    this.tokens.clear();
+    if (hadSession) this.onSessionExpired();
+  }
+
+  private async send(method: HttpMethod, path: string, options: RequestOptions, auth: boolean): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const access = auth ? this.tokens.getAccess() : null;
+    if (access !== null) headers.Authorization = `Bearer ${access}`;
+    const init: RequestInit = { method, headers, credentials: "same-origin" };
+    if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(options.body);
+    }
+    if (options.signal) init.signal = options.signal;
+    try {
+      return await this.fetchFn(this.baseUrl + path + queryString(options.query), init);
+    } catch (cause) {
+      if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
+      throw networkError(cause);
+    }
+  }
+}
+
+function queryString(query: RequestOptions["query"]): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  if (response.status === 204) return undefined;
+  const text = await response.text();
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, describeError, isErrorBody, parseRetryAfter, toApiError } from "./errors";
+
+describe("toApiError", () => {
+  it("keeps the server's code, message and details", () => {
+    const details = [{ loc: ["body", "password"], msg: "Field required", type: "missing" }];
+    const error = toApiError(422, { error: { code: "validation_error", message: "request is not valid", details } });
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 422, code: "validation_error", message: "request is not valid", details, retryAfter: null });
+  });
+
+  it("falls back to a code from the status when the body has another shape", () => {
+    expect(toApiError(404, "<html>")).toMatchObject({ code: "not_found", details: "<html>" });
+    expect(toApiError(502, undefined)).toMatchObject({ code: "server_error", message: "The server answered 502." });
+    expect(toApiError(418, null).code).toBe("http_error");
+  });
+
+  it("reads Retry-After", () => {
+    expect(toApiError(429, { error: { code: "locked_out", message: "too many attempts" } }, "30").retryAfter).toBe(30);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("accepts seconds and HTTP dates", () => {
+    expect(parseRetryAfter("5")).toBe(5);
+    expect(parseRetryAfter("1.2")).toBe(2);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT", now)).toBe(10);
+  });
+  it("ignores missing or garbage values", () => {
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter("")).toBeNull();
+    expect(parseRetryAfter("soon")).toBeNull();
+  });
+});
+
+describe("isErrorBody / describeError", () => {
+  it("recognises only the documented shape", () => {
+    expect(isErrorBody({ error: { code: "x", message: "y" } })).toBe(true);
+    expect(isErrorBody({ error: "x" })).toBe(false);
+    expect(isErrorBody({ detail: "x" })).toBe(false);
+    expect(isErrorBody(null)).toBe(false);
+  });
+  it("writes a sentence for people, with the wait on 429", () => {
+    expect(describeError(new ApiError(401, "invalid_credentials", "invalid credentials"))).toBe("Invalid credentials");
+    expect(describeError(new ApiError(429, "locked_out", "Too many attempts.", null, 30))).toBe("Too many attempts. Try again in 30 s.");
+    expect(describeError(new Error("boom"))).toBe("boom");
+  });
+});
