@@ -172,6 +172,20 @@ class Engine:
             self.last_prices[event.symbol] = event.price
             self.history.record(event)
             await self._on_trade(event)
+        elif isinstance(event, Candle):
+            await self._on_recorded_candle(event)
+
+    async def _on_recorded_candle(self, candle: Candle) -> None:
+        """Replayed candles (files with bars, not prints) are closed bars already: bots on
+        that symbol and timeframe decide on them directly."""
+        self.last_prices[candle.symbol] = candle.close
+        runners = [
+            r
+            for r in self.runners.values()
+            if r.instrument.symbol == candle.symbol and r.timeframe == candle.timeframe
+        ]
+        if runners:
+            await self._on_candle(candle, runners)
 
     async def _on_trade(self, trade: Trade) -> None:
         for (symbol, timeframe), aggregator in list(self._aggregators.items()):

@@ -12,27 +12,41 @@ Two engines share one path loop:
   keep some volatility clustering that i.i.d. resampling destroys. The default block
   length is ``round(n^(1/3))`` (the usual rate; Politis-White optimal lengths need ``arch``).
 
-Memory: paths advance in blocks of days, at most ``_BLOCK_FLOATS`` values at a time, so
-the full paths x days matrix never exists (10 k x 365 would be 29 MB per temporary,
-100 k x 365 about 290 MB). Per-day fan-chart percentiles are still exact over all paths,
-because every path's value on a given day is inside the current block. Fan-chart
-percentiles use the order-statistic rule ``inverted_cdf`` so they can be taken on
-log-values (``exp`` is monotone); the summary percentiles of final values use ``linear``.
+Speed and memory (``benchmarks/monte_carlo.py``): the daily log-increments are float32
+(``standard_normal(dtype=float32)`` is the floor: about half the float64 cost), the path
+levels, drawdowns and fan chart are float64 sums of them, so rounding stays ~1e-7 of a
+value even over 3,650 days. Paths are cut into chunks of ``_CHUNK_PATHS``, each with its own
+SFC64 stream spawned from one ``SeedSequence``; chunks run on ``threads`` worker threads
+(NumPy drops the GIL while filling random numbers and in ufuncs). A seed fixes every
+stream, and streams are consumed day by day, so the result is the same bit for bit for
+any thread count and any day-block size.
+
+Memory: paths advance in blocks of days, at most ``_BLOCK_FLOATS`` levels at a time, so the
+full paths x days matrix never exists (100 k x 365 would be 290 MB per temporary). Per-day
+fan-chart percentiles are exact over all paths, because every path's value on a given day
+is inside the current block; they use the order-statistic rule ``inverted_cdf`` so they
+can be taken on log-values (``exp`` is monotone) and found by a sample-bracketed selection
+(``_select``) instead of partitioning every day's full row. The summary percentiles of
+final values use ``linear``.
 
 Limits (refused with ``ValidationFailed``): ``MAX_SIMULATIONS`` paths, ``MAX_HORIZON_DAYS``
-days and ``MAX_PATH_STEPS`` paths×days, which bounds one request at roughly one to two
-seconds of CPU and ~50 MB of memory.
+days and ``MAX_PATH_STEPS`` paths×days, which bounds one request at well under a second
+of wall time on two cores for 100 k x 365 and ~50 MB of memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final, Literal
+from functools import partial
+from typing import Final, Literal, Protocol
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from amarktai.kit.errors import ValidationFailed
 from amarktai.risk.var import MIN_HISTORY, FloatArray, as_return_array, require_history
@@ -43,11 +57,17 @@ MAX_PATH_STEPS: Final[int] = 40_000_000
 DEFAULT_SIMULATIONS: Final[int] = 10_000
 DEFAULT_FAN_PERCENTILES: Final[tuple[float, ...]] = (5.0, 25.0, 50.0, 75.0, 95.0)
 PERIODS_PER_YEAR: Final[int] = 365
-_BLOCK_FLOATS: Final[int] = 1_000_000
+_BLOCK_FLOATS: Final[int] = 2_000_000  # float64 levels per day block (16 MB)
+_CHUNK_PATHS: Final[int] = 4_096  # paths per random stream; fixed, so threads never matter
+_SELECT_SAMPLE: Final[int] = 8_192
+_SELECT_SIGMAS: Final[float] = 4.0
 _MIN_GROWTH: Final[float] = 1e-12
 
 BootstrapScheme = Literal["iid", "block", "stationary"]
-IncrementSource = Callable[[int, int], FloatArray]
+Seed = int | np.random.Generator | None
+Progress = Callable[[int, int], None]
+Float32Array = NDArray[np.float32]
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +152,14 @@ def _check_outputs(loss_threshold_pct: float, fan_percentiles: Sequence[float], 
         raise _invalid("Histogram bins must be between 1 and 1000.", "invalid_bins")
 
 
+def _check_threads(threads: int | None) -> int:
+    if threads is None:
+        return max(1, os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise _invalid("Threads must be a whole number >= 1.", "invalid_threads")
+    return threads
+
+
 # --------------------------------------------------------------------------- engines
 
 
@@ -147,64 +175,100 @@ def estimate_gbm_parameters(
     return GbmParameters(mu_d * periods_per_year, sigma_d * math.sqrt(periods_per_year))
 
 
-def _gbm_source(
-    params: GbmParameters, simulations: int, periods_per_year: int, rng: np.random.Generator
-) -> IncrementSource:
-    dt = 1.0 / periods_per_year
-    drift = (params.mu_annual - 0.5 * params.sigma_annual**2) * dt
-    vol = params.sigma_annual * math.sqrt(dt)
+def _chunk_streams(seed: Seed, count: int) -> list[np.random.Generator]:
+    """One independent SFC64 stream per path chunk, all spawned from one SeedSequence."""
+    if isinstance(seed, np.random.Generator):
+        root = np.random.SeedSequence([int(v) for v in seed.integers(0, 2**63, size=4)])
+    else:
+        root = np.random.SeedSequence(seed)
+    return [np.random.Generator(np.random.SFC64(child)) for child in root.spawn(count)]
 
-    def increments(_day0: int, days: int) -> FloatArray:
-        block = rng.standard_normal((days, simulations))
-        block *= vol
-        block += drift
-        return block
 
-    return increments
+class _GbmSource:
+    """Float32 log-increments ``(μ-σ²/2)Δ + σ√Δ·Z`` of one chunk of paths."""
+
+    def __init__(self, drift: float, vol: float, rng: np.random.Generator) -> None:
+        self._drift = np.float32(drift)
+        self._vol = np.float32(vol)
+        self._rng = rng
+
+    def fill(self, _day0: int, out: Float32Array) -> None:
+        for row in out:  # rows are contiguous; the stream is consumed day by day
+            self._rng.standard_normal(out=row, dtype=np.float32)
+        out *= self._vol
+        out += self._drift
 
 
 class _BootstrapSource:
-    """Log-return blocks resampled by position; the position carries across day blocks so
-    a resampled block may straddle two of them."""
+    """Positions into the history for one chunk of paths, resampled by block.
+
+    The current block (its start, or for the stationary scheme the last position) carries
+    across day blocks, so a resampled block may straddle two of them. Fresh block starts
+    come from their own stream, and each stream is consumed day by day, so how the days
+    are split into blocks never changes the positions.
+    """
 
     def __init__(
         self,
-        log_returns: FloatArray,
-        simulations: int,
+        log_returns: ArrayLike,
+        paths: int,
         scheme: BootstrapScheme,
         block_size: int,
         rng: np.random.Generator,
     ) -> None:
-        self._logs = log_returns
-        self._sims = simulations
-        self._scheme = scheme
+        self._logs = np.asarray(log_returns, dtype=np.float32)
+        self._paths = paths
+        self._scheme: BootstrapScheme = "iid" if block_size == 1 else scheme
         self._block = block_size
         self._rng = rng
-        self._pos: np.ndarray | None = None
+        self._start_rng = rng.spawn(1)[0] if self._scheme == "stationary" else rng
+        self._carry: IntArray | None = None
+        self._next_day = 0
 
-    def _restarts(self, day0: int, days: int) -> np.ndarray:
-        if self._scheme == "stationary":
-            mask = self._rng.random((days, self._sims)) < 1.0 / self._block
-        else:
-            starts = (day0 + np.arange(days)) % self._block == 0
-            mask = np.broadcast_to(starts[:, None], (days, self._sims)).copy()
-        if self._pos is None:
-            mask[0] = True
-        return mask
-
-    def __call__(self, day0: int, days: int) -> FloatArray:
+    def positions(self, day0: int, days: int) -> IntArray:
+        if day0 != self._next_day:
+            raise ValueError("bootstrap days must be requested in order")
+        self._next_day = day0 + days
         n = self._logs.size
-        if self._scheme == "iid" or self._block == 1:
-            return self._logs[self._rng.integers(0, n, size=(days, self._sims))]
-        restart = self._restarts(day0, days)
-        fresh = self._rng.integers(0, n, size=(days, self._sims))
-        steps = np.arange(days)[:, None]
-        last = np.maximum.accumulate(np.where(restart, steps, -1), axis=0)
-        started = np.take_along_axis(fresh, np.maximum(last, 0), axis=0) + (steps - last)
-        carried = (0 if self._pos is None else self._pos[None, :]) + steps + 1
-        pos = np.where(last >= 0, started, carried) % n
-        self._pos = pos[-1]
-        return self._logs[pos]
+        if self._scheme == "iid":
+            return self._rng.integers(0, n, size=(days, self._paths))
+        if self._scheme == "block":
+            return self._block_positions(day0, days)
+        return self._stationary_positions(day0, days)
+
+    def _block_positions(self, day0: int, days: int) -> IntArray:
+        first, last = day0 // self._block, (day0 + days - 1) // self._block
+        fresh = last - first + (0 if day0 % self._block else 1)
+        starts = self._rng.integers(0, self._logs.size, size=(fresh, self._paths))
+        if day0 % self._block and self._carry is not None:
+            starts = np.concatenate([self._carry[None, :], starts])
+        self._carry = starts[-1].copy()
+        day = np.arange(day0, day0 + days)
+        pos = starts[day // self._block - first]
+        pos += (day % self._block)[:, None]
+        return pos  # may exceed n - 1: ``fill`` wraps it (circular blocks)
+
+    def _stationary_positions(self, day0: int, days: int) -> IntArray:
+        restart = self._rng.random((days, self._paths), dtype=np.float32) < 1.0 / self._block
+        if self._carry is None:
+            restart[0] = True
+        pos = np.zeros((days, self._paths), dtype=np.int64)
+        pos[restart] = self._start_rng.integers(0, self._logs.size, size=int(restart.sum()))
+        keep = ~restart
+        previous = self._carry
+        for day in range(days):
+            if previous is not None:
+                np.add(previous, 1, out=pos[day], where=keep[day])
+            previous = pos[day]
+        self._carry = pos[-1] % self._logs.size
+        return pos
+
+    def fill(self, day0: int, out: Float32Array) -> None:
+        np.take(self._logs, self.positions(day0, out.shape[0]), out=out, mode="wrap")
+
+
+class _Source(Protocol):
+    def fill(self, day0: int, out: Float32Array, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,34 +278,116 @@ class _Paths:
     fan_logs: FloatArray  # (days + 1, len(percentiles))
 
 
-def _order_statistics(block: FloatArray, percentiles: Sequence[float]) -> FloatArray:
-    """Row-wise ``inverted_cdf`` percentiles via one partition (faster than np.percentile)."""
-    n = block.shape[1]
-    ranks = [min(n - 1, max(0, math.ceil(n * p / 100.0 - 1e-9) - 1)) for p in percentiles]
-    unique = sorted(set(ranks))
-    part = np.partition(block, unique, axis=1)
-    return np.asarray(part[:, ranks], dtype=np.float64)
+def _ranks(count: int, percentiles: Sequence[float]) -> list[int]:
+    """0-based order-statistic ranks of the ``inverted_cdf`` percentiles."""
+    return [min(count - 1, max(0, math.ceil(count * p / 100.0 - 1e-9) - 1)) for p in percentiles]
+
+
+def _select(row: Float32Array, ranks: Sequence[int]) -> list[float]:
+    """Exact order statistics of ``row`` without partitioning all of it.
+
+    A sorted sample (the first ``_SELECT_SAMPLE`` values; paths are i.i.d.) brackets each
+    rank with ±``_SELECT_SIGMAS`` binomial standard errors. Only the values inside the
+    bracket are partitioned; the count below it fixes the rank among them. If the bracket
+    misses (probability ~1e-4 per rank), the whole row is partitioned. Exact either way.
+    """
+    n = row.size
+    if n <= 4 * _SELECT_SAMPLE or not ranks:
+        part = np.partition(row, sorted(set(ranks)))
+        return [float(part[k]) for k in ranks]
+    size = _SELECT_SAMPLE
+    sample = np.sort(row[:size])
+    values = []
+    for k in ranks:
+        q = (k + 0.5) / n
+        half = _SELECT_SIGMAS * math.sqrt(size * q * (1.0 - q)) + 2.0
+        a, b = int(q * size - half), int(q * size + half) + 1
+        lo = sample[a] if a > 0 else -np.inf
+        hi = sample[b] if b < size else np.inf
+        below = int(np.count_nonzero(row < lo))
+        inside = row[(row >= lo) & (row <= hi)]
+        j = k - below
+        if 0 <= j < inside.size:
+            values.append(float(np.partition(inside, j)[j]))
+        else:
+            values.append(float(np.partition(row, k)[k]))
+    return values
+
+
+def _split(count: int, parts: int) -> list[tuple[int, int]]:
+    bounds = [round(i * count / parts) for i in range(parts + 1)]
+    return [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
 
 
 def _run_paths(
-    source: IncrementSource, horizon: int, simulations: int, fan_percentiles: Sequence[float]
+    sources: Sequence[_Source],
+    horizon: int,
+    simulations: int,
+    fan_percentiles: Sequence[float],
+    threads: int,
+    progress: Progress | None,
 ) -> _Paths:
-    """Advance all paths block by block keeping only what the result needs."""
-    level = np.zeros(simulations)
+    """Advance all paths day block by day block, keeping only what the result needs.
+
+    Within a day block, worker threads own contiguous ranges of path chunks (phase 1:
+    draw, accumulate log levels, track drawdowns), then ranges of days (phase 2: exact
+    fan-chart order statistics over all paths). Every operation is per path and every
+    chunk has its own stream, so the numbers do not depend on ``threads``.
+    """
+    days_per_block = max(1, min(horizon, _BLOCK_FLOATS // simulations))
+    # Levels are summed in float64 (``last``); the block keeps them rounded to float32 for
+    # the fan chart. Rounding is monotone, so each fan value is the float32 rounding of the
+    # exact float64 order statistic (error < 6e-8 of the log level).
+    level = np.zeros((days_per_block, simulations), dtype=np.float32)
+    last = np.zeros(simulations)
     peak = np.zeros(simulations)
     worst = np.zeros(simulations)
-    fan = [np.zeros((1, len(fan_percentiles)))]
-    chunk = max(1, _BLOCK_FLOATS // simulations)
-    for day0 in range(0, horizon, chunk):
-        block = source(day0, min(chunk, horizon - day0))
-        np.cumsum(block, axis=0, out=block)
-        block += level
-        running_peak = np.maximum(np.maximum.accumulate(block, axis=0), peak)
-        worst = np.minimum(worst, (block - running_peak).min(axis=0))
-        peak, level = running_peak[-1], block[-1].copy()
-        if fan_percentiles:
-            fan.append(_order_statistics(block, fan_percentiles))
-    return _Paths(level, worst, np.concatenate(fan, axis=0))
+    ranks = _ranks(simulations, fan_percentiles)
+    fan = np.zeros((horizon + 1, len(ranks)))
+    workers = _split(len(sources), threads)
+
+    def advance(day0: int, days: int, first: int, stop: int) -> None:
+        lo, hi = first * _CHUNK_PATHS, min(stop * _CHUNK_PATHS, simulations)
+        steps = np.empty((days, hi - lo), dtype=np.float32)
+        for chunk in range(first, stop):
+            a = chunk * _CHUNK_PATHS - lo
+            sources[chunk].fill(day0, steps[:, a : a + _CHUNK_PATHS])
+        now, top, low = last[lo:hi], peak[lo:hi], worst[lo:hi]
+        gap = np.empty(hi - lo)
+        for day in range(days):
+            np.add(now, steps[day], out=now)
+            level[day, lo:hi] = now
+            np.maximum(top, now, out=top)
+            np.subtract(now, top, out=gap)
+            np.minimum(low, gap, out=low)
+
+    def order_stats(day0: int, first: int, stop: int) -> None:
+        for day in range(first, stop):
+            fan[day0 + day + 1] = _select(level[day], ranks)
+
+    pool = ThreadPoolExecutor(threads) if len(workers) > 1 else None
+    try:
+        for day0 in range(0, horizon, days_per_block):
+            days = min(days_per_block, horizon - day0)
+            _each(pool, [partial(advance, day0, days, a, b) for a, b in workers])
+            if ranks:
+                jobs = [partial(order_stats, day0, a, b) for a, b in _split(days, len(workers))]
+                _each(pool, jobs)
+            if progress is not None:
+                progress(simulations * (day0 + days) // horizon, simulations)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return _Paths(last, worst, fan)
+
+
+def _each(pool: ThreadPoolExecutor | None, jobs: Sequence[Callable[[], None]]) -> None:
+    if pool is None or len(jobs) == 1:
+        for job in jobs:
+            job()
+        return
+    for future in [pool.submit(job) for job in jobs]:
+        future.result()
 
 
 def _summarise(
@@ -298,15 +444,27 @@ def simulate_gbm(
     loss_threshold_pct: float = 20.0,
     fan_percentiles: Sequence[float] = DEFAULT_FAN_PERCENTILES,
     bins: int = 40,
+    threads: int | None = None,
+    progress: Progress | None = None,
 ) -> MonteCarloResult:
-    """GBM paths of the whole portfolio; give either (mu_annual, sigma_annual) or returns."""
+    """GBM paths of the whole portfolio; give either (mu_annual, sigma_annual) or returns.
+
+    ``threads`` (default: CPU count) never changes the numbers for a given ``seed``.
+    ``progress(done, total)`` is called on the calling thread after each day block with
+    path-equivalents done (path-days / horizon) and ``simulations``; the last call is
+    ``(simulations, simulations)``.
+    """
     capital = float(capital)
     _check_run_size(capital, horizon_days, simulations)
     _check_outputs(loss_threshold_pct, fan_percentiles, bins)
+    workers = _check_threads(threads)
     params = _gbm_parameters(mu_annual, sigma_annual, returns, periods_per_year)
-    rng = np.random.default_rng(seed)
-    source = _gbm_source(params, simulations, periods_per_year, rng)
-    paths = _run_paths(source, horizon_days, simulations, fan_percentiles)
+    dt = 1.0 / periods_per_year
+    drift = (params.mu_annual - 0.5 * params.sigma_annual**2) * dt
+    vol = params.sigma_annual * math.sqrt(dt)
+    streams = _chunk_streams(seed, -(-simulations // _CHUNK_PATHS))
+    sources = [_GbmSource(drift, vol, rng) for rng in streams]
+    paths = _run_paths(sources, horizon_days, simulations, fan_percentiles, workers, progress)
     used = {"mu_annual": params.mu_annual, "sigma_annual": params.sigma_annual}
     return _summarise(
         "gbm", capital, horizon_days, paths, loss_threshold_pct, fan_percentiles, bins, used
@@ -349,14 +507,19 @@ def simulate_bootstrap(
     loss_threshold_pct: float = 20.0,
     fan_percentiles: Sequence[float] = DEFAULT_FAN_PERCENTILES,
     bins: int = 40,
+    threads: int | None = None,
+    progress: Progress | None = None,
 ) -> MonteCarloResult:
     """Resample the portfolio's own daily simple returns (1-D, oldest first).
 
-    A -100 % day is kept as a 99.9999999999 % loss so log-space sums stay finite.
+    A -100 % day is kept as a 99.9999999999 % loss so log-space sums stay finite. Daily
+    log-returns are resampled as float32 (relative error ~6e-8 per day). ``threads`` and
+    ``progress`` work as in :func:`simulate_gbm`.
     """
     capital = float(capital)
     _check_run_size(capital, horizon_days, simulations)
     _check_outputs(loss_threshold_pct, fan_percentiles, bins)
+    workers = _check_threads(threads)
     arr = as_return_array(returns, ndim=1)
     require_history(arr.size, MIN_HISTORY)
     if scheme not in ("iid", "block", "stationary"):
@@ -364,10 +527,13 @@ def simulate_bootstrap(
     size = default_block_size(arr.size) if block_size is None else block_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= arr.size:
         raise _invalid("Block size must be between 1 and the history length.", "invalid_block")
-    logs = np.log(np.maximum(1.0 + arr, _MIN_GROWTH))
-    rng = np.random.default_rng(seed)
-    source = _BootstrapSource(logs, simulations, scheme, size, rng)
-    paths = _run_paths(source, horizon_days, simulations, fan_percentiles)
+    logs = np.log(np.maximum(1.0 + arr, _MIN_GROWTH)).astype(np.float32)
+    streams = _chunk_streams(seed, -(-simulations // _CHUNK_PATHS))
+    sources = [
+        _BootstrapSource(logs, min(_CHUNK_PATHS, simulations - i * _CHUNK_PATHS), scheme, size, rng)
+        for i, rng in enumerate(streams)
+    ]
+    paths = _run_paths(sources, horizon_days, simulations, fan_percentiles, workers, progress)
     used = {"block_size": float(1 if scheme == "iid" else size)}
     return _summarise(
         f"bootstrap_{scheme}",
