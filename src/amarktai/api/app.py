@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from amarktai import __version__
 from amarktai.api import errors
 from amarktai.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from amarktai.api.routes import admin, api_keys, auth, bots, system, wallet
+from amarktai.api.routes import admin, analytics, api_keys, auth, bots, system, wallet
 from amarktai.runtime import Runtime
 
 DESCRIPTION = """
@@ -61,6 +61,7 @@ def create_app(
         admin.router,
         bots.router,
         wallet.router,
+        analytics.router,
     ):
         app.include_router(router)
     _mount_web(app, runtime.settings.web_dist)

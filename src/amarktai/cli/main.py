@@ -1,10 +1,10 @@
-"""Entry point: `amarktai serve`, `db`, `users`, `audit`, `keys`."""
+"""Entry point: `amarktai serve`, `db`, `users`, `audit`, `keys`, `ledger`, `bots`."""
 
 from __future__ import annotations
 
 import typer
 
-from amarktai.cli import admin_cmds, serve
+from amarktai.cli import admin_cmds, bots_cmds, ledger_cmds, serve
 
 app = typer.Typer(
     name="amarktai",
@@ -17,6 +17,8 @@ app.add_typer(admin_cmds.db_app, name="db")
 app.add_typer(admin_cmds.users_app, name="users")
 app.add_typer(admin_cmds.audit_app, name="audit")
 app.add_typer(admin_cmds.keys_app, name="keys")
+app.add_typer(ledger_cmds.ledger_app, name="ledger")
+app.add_typer(bots_cmds.bots_app, name="bots")
 
 
 if __name__ == "__main__":
