@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from amarktai import __version__
 from amarktai.api import errors
 from amarktai.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from amarktai.api.routes import admin, analytics, api_keys, auth, bots, system, wallet
+from amarktai.api.routes import admin, analytics, api_keys, auth, bots, risk, system, wallet
 from amarktai.runtime import Runtime
 
 DESCRIPTION = """
@@ -62,6 +62,7 @@ def create_app(
         bots.router,
         wallet.router,
         analytics.router,
+        risk.router,
     ):
         app.include_router(router)
     _mount_web(app, runtime.settings.web_dist)

@@ -8,13 +8,17 @@ Every check, passed or not, lands in the decision trace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
 from amarktai.kit.errors import ValidationFailed
 from amarktai.kit.money import ZERO, to_decimal
 from amarktai.markets.types import Instrument
+from amarktai.risk.breakers import BreakerLimits
+from amarktai.risk.exits import ExitRules
+from amarktai.risk.sizing import fractional_kelly, trade_stats
 from amarktai.strategies.base import Decision, OrderIntent
 
 Outcome = Literal["order", "hold", "denied"]
@@ -31,15 +35,36 @@ class Holdings:
         return self.cash + self.position_qty * price
 
 
+PRICE_BUFFER = Decimal("0.005")
+"""Added to the fee when sizing buys: market buys fill above the last close (spread and
+slippage), and a buy sized to the last rand would then need capital the bot lacks. The
+backtester, which fills at known prices, sets it to zero."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-bot risk settings the planner enforces (fractions of the bot's equity)."""
+    """Per-bot risk settings (``bots.risk``) the planner and the engine enforce.
+
+    Fractions are of the bot's equity (0.05 = 5 %); values are in the quote currency.
+    ``sizing`` scales a strategy's target exposure: "target" leaves it as the strategy
+    says, "fixed_fraction" stakes ``fraction`` of equity at a full target, and "kelly"
+    stakes the capped fractional Kelly of the bot's own closed trades (shrunk toward no
+    edge when they are few; ``fraction`` until ``kelly_min_trades`` trades exist, since a
+    bot with no history would otherwise never trade and never get one). Orders a strategy
+    sizes itself (qty or notional) are not rescaled. Exit levels and breakers are read
+    here only to be validated; the engine applies them.
+    """
 
     max_position_fraction: Decimal = Decimal(1)
-    # Live/paper market buys fill above the last close (spread, slippage); sizing a buy
-    # to the last rand would then need capital the bot lacks, so keep 50 bps spare. The
-    # backtester, which fills at the next open and trims unaffordable buys, uses 0.
-    price_buffer: Decimal = Decimal("0.005")
+    price_buffer: Decimal = PRICE_BUFFER
+    max_position_value: Decimal | None = None
+    sizing: str = "target"
+    fraction: float = 0.1
+    kelly_fraction: float = 0.5
+    cap: float = 0.25
+    kelly_min_trades: int = 10
+    exits: ExitRules | None = None
+    breakers: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Limits:
@@ -48,7 +73,110 @@ class Limits:
             raise ValidationFailed(
                 "max_position_fraction must be in (0, 1]", code="invalid_risk_setting"
             )
-        return cls(max_position_fraction=value)
+        sizing = str(raw.get("sizing", "target"))
+        if sizing not in SIZINGS:
+            raise ValidationFailed(
+                f"sizing must be one of {', '.join(SIZINGS)}", code="invalid_risk_setting"
+            )
+        BreakerLimits.from_dict(raw.get("breakers"))
+        return cls(
+            max_position_fraction=value,
+            max_position_value=_positive(raw.get("max_position_value"), "max_position_value"),
+            sizing=sizing,
+            fraction=_unit(raw.get("fraction", 0.1), "fraction"),
+            kelly_fraction=_unit(raw.get("kelly_fraction", 0.5), "kelly_fraction"),
+            cap=_unit(raw.get("cap", 0.25), "cap"),
+            kelly_min_trades=_count(raw.get("kelly_min_trades", 10), "kelly_min_trades"),
+            exits=_exit_rules(raw),
+            breakers=dict(raw.get("breakers") or {}),
+        )
+
+    def stake(self, trade_returns: Sequence[float]) -> tuple[Decimal, Check | None]:
+        """The share of a full target to hold, and the sizing check for the trace."""
+        if self.sizing == "target":
+            return Decimal(1), None
+        if self.sizing == "fixed_fraction" or len(trade_returns) < self.kelly_min_trades:
+            why = "fixed fraction" if self.sizing == "fixed_fraction" else (
+                f"{len(trade_returns)} closed trades < {self.kelly_min_trades}: fixed fraction"
+            )  # fmt: skip
+            return _dec(self.fraction), Check("sizing", True, f"{why} {self.fraction:.2%}")
+        kelly = fractional_kelly(
+            trade_stats(trade_returns), kelly_fraction=self.kelly_fraction, max_fraction=self.cap
+        )
+        detail = (
+            f"kelly {kelly.fraction:.2%} of equity ({kelly.reason} full {kelly.full_kelly:.2%}, "
+            f"shrunk {kelly.shrunk_kelly:.2%}, {len(trade_returns)} trades)"
+        )
+        return _dec(kelly.fraction), Check("sizing", True, detail)
+
+
+SIZINGS = ("target", "fixed_fraction", "kelly")
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def _invalid(message: str) -> ValidationFailed:
+    return ValidationFailed(message, code="invalid_risk_setting")
+
+
+def _positive(raw: object, name: str) -> Decimal | None:
+    if raw is None:
+        return None
+    value = to_decimal(raw)
+    if value <= 0:
+        raise _invalid(f"{name} must be positive")
+    return value
+
+
+def _unit(raw: object, name: str) -> float:
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise _invalid(f"{name} must be a number in (0, 1]") from exc
+    if not 0 < value <= 1:
+        raise _invalid(f"{name} must be in (0, 1]")
+    return value
+
+
+def _count(raw: object, name: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise _invalid(f"{name} must be a whole number >= 0")
+    return raw
+
+
+def _exit_rules(raw: dict[str, Any]) -> ExitRules | None:
+    """stop_loss_pct, take_profit_pct, trailing_stop_pct (fractions) and
+    chandelier {"atr_period": 22, "k": 3}; None when no exit is set."""
+    chandelier = raw.get("chandelier")
+    if chandelier is not None and not isinstance(chandelier, dict):
+        raise _invalid('chandelier must look like {"atr_period": 22, "k": 3}')
+    values = {
+        "stop_loss": raw.get("stop_loss_pct"),
+        "take_profit": raw.get("take_profit_pct"),
+        "trailing_stop": raw.get("trailing_stop_pct"),
+        "chandelier_multiplier": (chandelier or {}).get("k", 3) if chandelier else None,
+    }
+    if all(v is None for v in values.values()):
+        return None
+    try:
+        floats = {k: None if v is None else float(v) for k, v in values.items()}
+        period = int((chandelier or {}).get("atr_period", 22))
+    except (TypeError, ValueError) as exc:
+        raise _invalid("exit settings must be numbers") from exc
+    try:
+        return ExitRules(**floats, atr_period=period)
+    except ValidationFailed as exc:
+        raise _invalid(exc.message) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """The user's positions across all bots (quote value) and their cap, for one check."""
+
+    current: Decimal
+    limit: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +220,55 @@ def plan(
     price: Decimal,
     holdings: Holdings,
     limits: Limits | None = None,
+    trade_returns: Sequence[float] = (),
+    exposure: Exposure | None = None,
 ) -> Proposal:
+    """``trade_returns`` (the bot's closed trades, for Kelly sizing) and ``exposure`` (the
+    user's positions and cap) come from the ledger via the engine; both are optional."""
     limits = limits or Limits()
     if price <= 0:
         return Proposal("hold", note="no market price yet")
     if decision.order is not None:
         side, qty = _intent_size(decision.order, price, instrument, limits)
         kind = decision.order
-        return _checked(side, qty, instrument, price, holdings, limits, kind)
+        proposal = _checked(side, qty, instrument, price, holdings, limits, kind)
+        return _with_limits(proposal, price, holdings, limits, exposure, None)
     if decision.target is None:
         return Proposal("hold", note="strategy has no target this bar")
-    want, size = _target_size(Decimal(str(decision.target)), instrument, price, holdings, limits)
+    stake, sizing = limits.stake(trade_returns)
+    target = Decimal(str(decision.target)) * stake
+    want, size = _target_size(target, instrument, price, holdings, limits)
     if want is None:
-        return Proposal("hold", note="already at target")
-    return _checked(want, size, instrument, price, holdings, limits, None)
+        return Proposal("hold", checks=(sizing,) if sizing else (), note="already at target")
+    proposal = _checked(want, size, instrument, price, holdings, limits, None)
+    return _with_limits(proposal, price, holdings, limits, exposure, sizing)
+
+
+def _with_limits(
+    proposal: Proposal,
+    price: Decimal,
+    holdings: Holdings,
+    limits: Limits,
+    exposure: Exposure | None,
+    sizing: Check | None,
+) -> Proposal:
+    """Add the sizing note and the value caps (bot position, user exposure) to a buy."""
+    extra: list[Check] = [sizing] if sizing else []
+    added = proposal.qty * price
+    if proposal.side == "buy" and limits.max_position_value is not None:
+        after = holdings.position_qty * price + added
+        cap = limits.max_position_value
+        extra.append(Check("max_position_value", after <= cap, f"{after:.2f} vs cap {cap:.2f}"))
+    if proposal.side == "buy" and exposure is not None:
+        after = exposure.current + added
+        detail = f"user exposure after {after:.2f} vs cap {exposure.limit:.2f}"
+        extra.append(Check("user_max_exposure", after <= exposure.limit, detail))
+    if not extra:
+        return proposal
+    checks = (*extra, *proposal.checks)
+    ok = proposal.outcome == "order" and all(c.passed for c in extra)
+    failed = "; ".join(c.name for c in checks if not c.passed)
+    return replace(proposal, outcome="order" if ok else "denied", checks=checks, note=failed)
 
 
 def _fee_factor(instrument: Instrument, limits: Limits) -> Decimal:

@@ -45,6 +45,10 @@ from amarktai.markets.candles import CandleAggregator
 from amarktai.markets.history import PriceHistory
 from amarktai.markets.instruments import InstrumentRegistry
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade
+from amarktai.risk.exits import PositionState
+from amarktai.risk.pretrade import gate as risk_gate
+from amarktai.risk.pretrade import trade_exit
+from amarktai.risk.service import RiskService
 from amarktai.strategies.base import Bars, Decision, Strategy, StrategyContext
 from amarktai.strategies.registry import create_strategy
 
@@ -65,6 +69,7 @@ class BotRunner:
     limits: Limits
     bars: deque[Candle] = field(default_factory=deque)
     bar_index: int = 0
+    exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
 
     def push(self, candle: Candle) -> Bars:
         self.bars.append(candle)
@@ -127,6 +132,26 @@ class Engine:
                 self._add(bot)
         for bot_id in set(self.runners) - wanted:
             self.runners.pop(bot_id)
+            self._cancel_in_venues(bot_id, "bot_not_running")
+        await self._apply_risk_reset_rules()
+
+    def _cancel_in_venues(self, bot_id: str, reason: str) -> None:
+        """Resting venue orders of a bot stopped elsewhere (another process, the CLI)."""
+        for venue in self.venues.values():
+            for order in venue.open_orders():
+                if order.bot_id == bot_id:
+                    venue.cancel(order.id, reason=reason)
+
+    async def _apply_risk_reset_rules(self) -> None:
+        """Lift breaker trips whose rule says they are over (e.g. a new UTC day)."""
+        async with transaction(self.sessions) as s:
+            done = await RiskService(s, self.clock).apply_reset_rules()
+        await self._emit(done.alerts)
+
+    async def publish(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Hand events raised outside the engine (risk resets, emergency stops) to the
+        engine's listeners, after the caller's commit."""
+        await self._emit(events)
 
     async def sync_bot(self, bot_id: str) -> None:
         """Called after a bot's status changed: start or drop its runner, cancel its orders
@@ -242,17 +267,32 @@ class Engine:
             bar_index=runner.bar_index - 1,
         )
         recorder = Recorder(s, ledger)
+        checked = await risk_gate(s, self.clock, bot, runner.limits, self.last_prices, self.venues)
+        events.extend(checked.alerts)
+        if checked.blocked:  # a circuit breaker covers this bot: no new orders
+            self.runners.pop(bot.id, None)
+            recorder.save_trace(
+                user_id=bot.user_id, bot_id=bot.id, ts=self.clock.now(), rule="circuit_breaker",
+                signal=0.0, outcome="denied", trace=checked.denied_trace(candle),
+            )  # fmt: skip
+            return
         try:
             decision = runner.strategy.on_bar(ctx)
         except Exception as exc:  # a crashing strategy errors only its own bot
             await self._errored(bot, recorder, candle, exc, events)
             return
+        exit_decision, runner.exit_state = await trade_exit(
+            ledger, bot, runner.instrument, runner.exit_state, runner.limits.exits, candle
+        )
+        decision = exit_decision or decision  # a stop or target overrides the strategy
         proposal = plan(
             decision,
             instrument=runner.instrument,
             price=price,
             holdings=holdings,
             limits=runner.limits,
+            trade_returns=checked.trade_returns,
+            exposure=checked.exposure,
         )
         await self._act(bot, runner, recorder, candle, decision, proposal, events)
 
