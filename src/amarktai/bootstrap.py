@@ -16,6 +16,7 @@ from amarktai.engine.demo import seed_demo_portfolio
 from amarktai.engine.runner import Engine
 from amarktai.engine.service import BotService
 from amarktai.markets.sim import SimMarket
+from amarktai.realtime.producers import MarketPublisher, bus_listener
 from amarktai.runtime import Runtime
 
 log = structlog.get_logger("amarktai.bootstrap")
@@ -80,7 +81,13 @@ async def ensure_demo_bots(runtime: Runtime, email: str) -> int:
 async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     """The embedded engine on the real-time `sim` market, plus a periodic resync so bot
     changes made by other processes (or missed notifications) are picked up."""
-    engine = Engine(runtime.sessions, runtime.clock, runtime.instruments, exchange="sim")
+    engine = Engine(
+        runtime.sessions,
+        runtime.clock,
+        runtime.instruments,
+        exchange="sim",
+        listeners=[bus_listener(runtime.bus)],
+    )
     await engine.load()
     runtime.trading = engine
     feed = SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
@@ -93,6 +100,14 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
             except Exception:  # keep resyncing; the next round may succeed
                 log.exception("engine_resync_failed")
 
+    market = MarketPublisher(
+        runtime.bus,
+        engine.last_prices,
+        engine.history,
+        exchange=engine.exchange,
+        interval_s=runtime.settings.ws_price_interval_s,
+    )
     runtime.tasks.append(asyncio.create_task(engine.run(feed), name="engine"))
+    runtime.tasks.append(asyncio.create_task(market.run(), name="market-publisher"))
     runtime.tasks.append(asyncio.create_task(resync(), name="engine-resync"))
     return engine

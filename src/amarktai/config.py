@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     web_dist: Path | None = None
+    # Real-time: the durable per-user stream keeps at least this many messages and at
+    # least this much time (whichever keeps more is trimmed later; Redis trims lazily).
+    stream_max_len: int = Field(default=10_000, ge=1)
+    stream_max_age_s: float = Field(default=24 * 3600, gt=0)
+    ws_queue_size: int = Field(default=1024, ge=1, description="per-client send queue bound")
+    ws_heartbeat_s: float = Field(default=15.0, gt=0)
+    ws_auth_timeout_s: float = Field(default=10.0, gt=0)
+    ws_price_interval_s: float = Field(default=1.0, gt=0, description="price/candle throttle")
+    # Heavy jobs (backtests, optimisations): in this process by default; "dramatiq" sends
+    # them over Redis (AMARKTAI_REDIS_URL) to `amarktai worker` processes.
+    job_queue: Literal["inprocess", "dramatiq"] = "inprocess"
+    job_workers: int = Field(default=2, ge=1, le=64, description="concurrent jobs per process")
 
     @cached_property
     def effective_database_url(self) -> str:

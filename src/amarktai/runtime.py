@@ -14,11 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from amarktai.accounts.passwords import Passwords
 from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
+from amarktai.bus import Bus, build_bus
 from amarktai.config import Secrets, Settings, resolve_secrets
 from amarktai.db.engine import make_engine, make_sessionmaker
 from amarktai.engine.runner import Engine
+from amarktai.jobs.queue import JobQueue, build_queue, bus_listener
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.markets.instruments import InstrumentRegistry, default_registry
+from amarktai.realtime.hub import Hub
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Runtime:
     vault: Vault
     tokens: TokenCodec
     passwords: Passwords
+    bus: Bus
+    hub: Hub
+    jobs: JobQueue
     clock: Clock = field(default_factory=SystemClock)
     instruments: InstrumentRegistry = field(default_factory=default_registry)
     trading: Engine | None = None
@@ -40,6 +46,8 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        await self.jobs.close()
+        await self.hub.close()
         await self.engine.dispose()
 
 
@@ -52,13 +60,24 @@ def build_runtime(
 ) -> Runtime:
     secrets = resolve_secrets(settings)
     engine = engine or make_engine(settings.effective_database_url)
+    clock = clock or SystemClock()
+    bus = build_bus(settings, clock)
+    hub = Hub(
+        bus, queue_size=settings.ws_queue_size, heartbeat_s=settings.ws_heartbeat_s, clock=clock
+    )
+    sessions = make_sessionmaker(engine)
+    jobs = build_queue(settings, sessions, clock)
+    jobs.add_listener(bus_listener(bus))
     return Runtime(
         settings=settings,
         secrets=secrets,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         vault=Vault(secrets.encryption_keys),
         tokens=TokenCodec(secrets.secret_key, settings.access_token_ttl_s),
         passwords=passwords or Passwords(),
-        clock=clock or SystemClock(),
+        bus=bus,
+        hub=hub,
+        jobs=jobs,
+        clock=clock,
     )

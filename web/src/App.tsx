@@ -11,7 +11,12 @@ import { Onboarding } from "./screens/Onboarding";
 import { Register } from "./screens/Register";
 import { Settings } from "./screens/Settings";
 import { SignIn } from "./screens/SignIn";
-import { Bots, LiveTrades, Risk, Wallet } from "./screens/TradingScreens";
+import { BotDetail } from "./screens/bots/BotDetail";
+import { Bots } from "./screens/bots/BotsList";
+import { LiveTrades } from "./screens/LiveTrades";
+import { Risk } from "./screens/Risk";
+import { Wallet } from "./screens/Wallet";
+import { LiveProvider } from "./live/LiveContext";
 
 const SIGNED_IN_ROUTES: Record<string, () => ReactElement> = {
   "/": () => <Dashboard />,
@@ -28,8 +33,13 @@ function SignedIn() {
   const path = usePath();
   const { state } = useAuth();
   const admin = state.user?.role === "admin";
-  const screen = path === "/admin" && admin ? <Admin /> : (SIGNED_IN_ROUTES[path]?.() ?? <NotFound />);
-  return <AppShell>{screen}</AppShell>;
+  const botId = /^\/bots\/([A-Za-z0-9_-]+)$/.exec(path)?.[1];
+  const screen = path === "/admin" && admin ? <Admin /> : botId ? <BotDetail key={botId} id={botId} /> : (SIGNED_IN_ROUTES[path]?.() ?? <NotFound />);
+  return (
+    <LiveProvider>
+      <AppShell>{screen}</AppShell>
+    </LiveProvider>
+  );
 }
 
 function SignedOut() {

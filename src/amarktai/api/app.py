@@ -12,7 +12,18 @@ from fastapi.staticfiles import StaticFiles
 from amarktai import __version__
 from amarktai.api import errors
 from amarktai.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from amarktai.api.routes import admin, analytics, api_keys, auth, bots, risk, system, wallet
+from amarktai.api.routes import (
+    admin,
+    analytics,
+    api_keys,
+    auth,
+    backtests,
+    bots,
+    risk,
+    system,
+    wallet,
+    ws,
+)
 from amarktai.runtime import Runtime
 
 DESCRIPTION = """
@@ -60,9 +71,11 @@ def create_app(
         api_keys.router,
         admin.router,
         bots.router,
+        backtests.router,
         wallet.router,
         analytics.router,
         risk.router,
+        ws.router,
     ):
         app.include_router(router)
     _mount_web(app, runtime.settings.web_dist)

@@ -36,7 +36,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client never sees success
+# for a write that is not yet visible (or that then fails to commit).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def client_info(request: Request) -> ClientInfo:

@@ -255,7 +255,7 @@ def optimise(
     config: BacktestConfig | None = None,
     n_jobs: int = 1,
     seed: int | None = None,
-    storage: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
     population_size: int | None = None,
     progress: Callable[[Progress], None] | None = None,
@@ -355,7 +355,7 @@ class _Run:
         sampler: optuna.samplers.BaseSampler,
         n_trials: int,
         n_jobs: int,
-        storage: str | None,
+        storage: str | optuna.storages.BaseStorage | None,
         study_name: str | None,
         progress: Callable[[Progress], None] | None,
     ) -> tuple[FoldResult, str]:

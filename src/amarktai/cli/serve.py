@@ -45,6 +45,7 @@ def serve(
             if await bootstrap.ensure_demo_bots(rt, login.email):
                 console.print("demo paper bots started on the sim market")
         await bootstrap.start_engine(rt)
+        await rt.jobs.recover()
 
     async def stop(rt: Runtime) -> None:
         await rt.close()

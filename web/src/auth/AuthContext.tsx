@@ -17,6 +17,10 @@ export interface AuthContextValue {
   cancelMfa: () => void;
   signOut: () => Promise<void>;
   setUser: (user: User) => void;
+  /** The current access token (memory only), for the WebSocket's auth message. */
+  accessToken: () => string | null;
+  /** Trade the refresh token for a new pair (shared with the API client's own refreshes). */
+  refreshSession: () => Promise<boolean>;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -41,10 +45,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const expiredRef = useRef<() => void>(() => undefined);
   expiredRef.current = () => dispatch({ type: "signedOut", reason: "expired" });
 
-  const api = useMemo(
-    () => endpoints(new ApiClient({ tokens, lock: browserLock, onSessionExpired: () => expiredRef.current() })),
-    [tokens],
-  );
+  const client = useMemo(() => new ApiClient({ tokens, lock: browserLock, onSessionExpired: () => expiredRef.current() }), [tokens]);
+  const api = useMemo(() => endpoints(client), [client]);
 
   useEffect(() => {
     if (tokens.getRefresh() === null) return;
@@ -108,8 +110,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       cancelMfa: () => dispatch({ type: "cancelMfa" }),
       signOut,
       setUser: (user: User) => dispatch({ type: "userUpdated", user }),
+      accessToken: () => tokens.getAccess(),
+      refreshSession: () => client.refresh(),
     }),
-    [state, api, tokens, signIn, register, signOut],
+    [state, api, client, tokens, signIn, register, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

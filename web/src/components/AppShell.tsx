@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { useAuth, useUser } from "../auth/AuthContext";
 import { Link, usePath } from "../router/hashRouter";
+import { LiveIndicator } from "../live/LiveContext";
 import { OfflineBanner } from "./OfflineBanner";
 
 export interface NavItem {
@@ -37,9 +38,12 @@ export function AppShell({ children }: { children: ReactNode }) {
           <img src="/favicon.svg" alt="" width="28" height="28" />
           <span>Amarktai</span>
         </Link>
-        <button type="button" className="btn btn-ghost menu-toggle" aria-expanded={menuOpen} aria-controls="primary-nav" onClick={() => setMenuOpen((open) => !open)}>
+        <div className="topbar-right">
+          <LiveIndicator />
+          <button type="button" className="btn btn-ghost menu-toggle" aria-expanded={menuOpen} aria-controls="primary-nav" onClick={() => setMenuOpen((open) => !open)}>
           {menuOpen ? "Close" : "Menu"}
-        </button>
+          </button>
+        </div>
       </header>
       <nav id="primary-nav" className={menuOpen ? "sidenav open" : "sidenav"} aria-label="Main">
         <ul>

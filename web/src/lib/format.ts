@@ -24,3 +24,41 @@ export function describeUserAgent(ua: string | null): string {
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? ua.slice(0, 40);
 }
+
+const toNumber = (value: number | string | null | undefined) => (value === null || value === undefined || value === "" ? NaN : typeof value === "string" ? Number(value) : value);
+
+/** A rand amount with an explicit sign (+R 12,00 / −R 3,00), for PnL. */
+export function formatSignedZAR(amount: number | string | null | undefined): string {
+  const value = toNumber(amount);
+  if (!Number.isFinite(value)) return "—";
+  return `${value > 0 ? "+" : value < 0 ? "−" : ""}${zar.format(Math.abs(value))}`;
+}
+
+/** An amount in its asset: rand through formatZAR, anything else as a number with its code. */
+export function formatAmount(amount: number | string | null | undefined, asset: string): string {
+  const value = toNumber(amount);
+  if (!Number.isFinite(value)) return "—";
+  if (asset === "ZAR") return zar.format(value);
+  return `${formatNumber(value, 8)} ${asset}`;
+}
+
+/** A plain number in the en-ZA style, with up to `maxDigits` decimals. */
+export function formatNumber(value: number | string | null | undefined, maxDigits = 2): string {
+  const n = toNumber(value);
+  if (!Number.isFinite(n)) return "—";
+  return new Intl.NumberFormat("en-ZA", { maximumFractionDigits: maxDigits }).format(n);
+}
+
+/** A fraction (0.0123) as a percentage (1.23%). */
+export function formatPercent(fraction: number | string | null | undefined, digits = 2): string {
+  const n = toNumber(fraction);
+  if (!Number.isFinite(n)) return "—";
+  return new Intl.NumberFormat("en-ZA", { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
+}
+
+const timeOnly = new Intl.DateTimeFormat("en-ZA", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "—" : timeOnly.format(date);
+}

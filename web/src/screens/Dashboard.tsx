@@ -5,30 +5,164 @@ import { ComingSoon, EmptyState, ErrorNotice, Loading } from "../components/Stat
 import { Link } from "../router/hashRouter";
 import { useResource } from "../lib/useResource";
 import { exchangeName } from "../lib/exchanges";
+import { hasPath, useApiPaths } from "../lib/capabilities";
+import { formatDateTime, formatSignedZAR, formatTime, formatZAR } from "../lib/format";
+import { LiveIndicator, useLive, useLiveReload } from "../live/LiveContext";
+import { RiskBandBadge } from "../components/RiskBand";
+import { StatusBadge } from "./bots/BotActions";
 
 export function Dashboard() {
   const user = useUser();
   return (
     <Page title="Dashboard" intro={`Signed in as ${user.email}`}>
       <div className="grid">
+        <EquityCard />
+        <VarCard />
+      </div>
+      <div className="grid">
+        <AlertsCard />
+        <BotsCard />
+      </div>
+      <div className="grid">
         <SecurityCard />
         <ExchangesCard />
       </div>
-      <div className="grid">
-        <Panel title="Equity and PnL">
-          <ComingSoon title="No equity yet">Your equity curve and realised / unrealised profit in rand appear here once bots trade.</ComingSoon>
-        </Panel>
-        <Panel title="Value at Risk">
-          <ComingSoon title="No risk figures yet">One-day 95% VaR and CVaR of your open positions, from the risk engine.</ComingSoon>
-        </Panel>
-        <Panel title="Market regime">
-          <ComingSoon title="No regime detected yet">The detected market regime (trending, ranging, volatile) per market.</ComingSoon>
-        </Panel>
-        <Panel title="Alerts">
-          <ComingSoon title="No alerts">Circuit breakers, fills and bot health alerts stream in here in real time.</ComingSoon>
-        </Panel>
-      </div>
+      <Panel title="Market regime">
+        <ComingSoon title="No regime detected yet">The detected market regime (trending, ranging, volatile) per market.</ComingSoon>
+      </Panel>
     </Page>
+  );
+}
+
+function EquityCard() {
+  const { api } = useAuth();
+  const [data, reload] = useResource(
+    useCallback(async () => {
+      const [performance, capital] = await Promise.all([api.trading.performance(60), api.wallet.capital()]);
+      return { performance, capital };
+    }, [api]),
+  );
+  useLiveReload(["fill", "bot_status"], reload, undefined, 5000);
+  const p = data.state === "ready" ? data.data.performance.user : null;
+  const zar = data.state === "ready" ? data.data.capital.ZAR : undefined;
+  return (
+    <Panel title="Equity and PnL">
+      {data.state === "loading" && <Loading />}
+      {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
+      {p && (
+        <>
+          <p className="big-number" data-testid="total-equity">{formatZAR(p.equity)}</p>
+          <dl className="stats">
+            <div><dt>Net PnL</dt><dd className={Number(p.net_pnl) >= 0 ? "success-text" : "danger-text"}>{formatSignedZAR(p.net_pnl)}</dd></div>
+            <div><dt>Realised</dt><dd>{formatSignedZAR(p.realised_pnl)}</dd></div>
+            <div><dt>Unrealised</dt><dd>{formatSignedZAR(p.unrealised_pnl)}</dd></div>
+            <div><dt>Fees</dt><dd>{formatZAR(p.fees)}</dd></div>
+            {zar && <div><dt>Free capital</dt><dd>{formatZAR(zar.free)}</dd></div>}
+            {zar && <div><dt>In bots</dt><dd>{formatZAR(zar.allocated)}</dd></div>}
+          </dl>
+        </>
+      )}
+      {data.state === "ready" && !p && <EmptyState title="No equity yet">Deposit paper funds in the Wallet to begin.</EmptyState>}
+    </Panel>
+  );
+}
+
+function VarCard() {
+  const { api } = useAuth();
+  const paths = useApiPaths();
+  const available = hasPath(paths, "/api/v1/risk/var");
+  const [data, reload] = useResource(useCallback(() => (available ? api.risk.var({ confidence: 0.95, horizon_days: 1 }) : Promise.resolve(null)), [api, available]));
+  useLiveReload(["fill"], reload, undefined, 30000);
+  return (
+    <Panel title="Value at Risk">
+      {available === false && <ComingSoon title="No risk figures yet">One-day 95% VaR and CVaR of your open positions, from the risk engine.</ComingSoon>}
+      {available !== false && data.state === "loading" && <Loading />}
+      {available && data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
+      {available && data.state === "ready" && data.data && (
+        <div className={`var-hero band-bg-${data.data.band}`}>
+          <RiskBandBadge band={data.data.band} />
+          <p className="var-sentence" data-testid="dashboard-var-sentence">{data.data.sentence}</p>
+          <p className="muted small">
+            CVaR (average of the worst 5%) {formatZAR(data.data.cvar_amount)} · <Link to="/risk">Risk details</Link>
+          </p>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+function AlertsCard() {
+  const { api } = useAuth();
+  const { alerts, dismissAlerts } = useLive();
+  const paths = useApiPaths();
+  const hasEvents = hasPath(paths, "/api/v1/risk/events");
+  const [events, reload] = useResource(useCallback(() => (hasEvents ? api.risk.events(5) : Promise.resolve([])), [api, hasEvents]));
+  useLiveReload(["risk", "alert"], reload, undefined, 2000);
+  const recorded = events.state === "ready" ? events.data : [];
+  return (
+    <Panel title="Alerts">
+      {alerts.length === 0 && recorded.length === 0 && (
+        <EmptyState title="No alerts">Circuit breakers, emergency stops and bot health problems appear here as they happen.</EmptyState>
+      )}
+      {alerts.length > 0 && (
+        <>
+          <ul className="alerts" aria-label="Live alerts" data-testid="alerts">
+            {alerts.map((a) => (
+              <li key={a.key} className={`alert alert-${a.level}`}>
+                <span className="badge">{a.level}</span> {a.message} <span className="muted small">{formatTime(a.ts)}</span>
+              </li>
+            ))}
+          </ul>
+          <button type="button" className="btn btn-ghost btn-small" onClick={dismissAlerts}>Clear</button>
+        </>
+      )}
+      {recorded.length > 0 && (
+        <>
+          <h3 className="chart-title">Recent risk events</h3>
+          <ul className="alerts" aria-label="Recent risk events">
+            {recorded.map((e, i) => (
+              <li key={String(e.id ?? i)} className="alert alert-warning">
+                {String(e.message ?? e.kind ?? e.rule ?? "risk event")} {typeof e.ts === "string" && <span className="muted small">{formatDateTime(e.ts)}</span>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Panel>
+  );
+}
+
+function BotsCard() {
+  const { api } = useAuth();
+  const [bots, reload] = useResource(useCallback(() => api.bots.list(), [api]));
+  useLiveReload(["bot_status"], reload);
+  const counts = bots.state === "ready" ? bots.data.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {}) : {};
+  return (
+    <Panel title="Live status">
+      <p><LiveIndicator /></p>
+      {bots.state === "loading" && <Loading />}
+      {bots.state === "error" && <ErrorNotice error={bots.error} onRetry={reload} />}
+      {bots.state === "ready" && bots.data.length === 0 && (
+        <EmptyState title="No bots yet" action={<Link to="/bots" className="btn btn-primary">Create a paper bot</Link>}>Bots trade for you; start with paper money.</EmptyState>
+      )}
+      {bots.state === "ready" && bots.data.length > 0 && (
+        <>
+          <ul className="chips" aria-label="Bots by status">
+            {Object.entries(counts).map(([status, n]) => (
+              <li key={status} className="chip">{n} {status}</li>
+            ))}
+          </ul>
+          <ul className="list compact-list">
+            {bots.data.slice(0, 5).map((b) => (
+              <li key={b.id} className="list-row">
+                <Link to={`/bots/${b.id}`}>{b.name}</Link>
+                <span className="nowrap">{formatZAR(b.equity ?? NaN)} <StatusBadge status={b.status} /></span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Panel>
   );
 }
 

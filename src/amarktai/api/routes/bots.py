@@ -17,6 +17,7 @@ from amarktai.engine.models import Bot, DecisionTrace, FillRow, OrderRow
 from amarktai.engine.runner import bot_holdings
 from amarktai.engine.service import BotSpec
 from amarktai.kit.errors import Conflict
+from amarktai.realtime.producers import bus_listener
 from amarktai.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["bots"])
@@ -238,6 +239,8 @@ async def _act(
 ) -> BotOut:
     bot = await bots.act(caller.id, bot_id, action)
     _notify(tasks, runtime, bot.id)
+    status = {"bot_id": bot.id, "status": bot.status, "reason": bot.status_reason}
+    tasks.add_task(bus_listener(runtime.bus), caller.id, "bot_status", status)
     return await _with_money(bots, runtime, bot)
 
 
