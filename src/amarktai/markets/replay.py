@@ -21,7 +21,6 @@ import asyncio
 import gzip
 import heapq
 import json
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pandas as pd
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.kit.money import to_decimal
+from amarktai.kit.shared_data import find_shared_data_dir
 from amarktai.markets.instruments import default_registry, generic_instrument
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade, event_time
 
@@ -57,23 +57,8 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def shared_data_dir() -> Path:
-    """The shared market-data folder: $AMARKTAI_SHARED_DATA, else the nearest `shared/data`
-    above the working directory or this package (the repo sits beside `shared/`)."""
-    env = os.environ.get("AMARKTAI_SHARED_DATA")
-    if env:
-        path = Path(env)
-        if path.is_dir():
-            return path
-        raise NotFound(f"AMARKTAI_SHARED_DATA={env} is not a directory", code="shared_data_missing")
-    for origin in (Path.cwd().resolve(), Path(__file__).resolve().parent):
-        for folder in (origin, *origin.parents):
-            candidate = folder / "shared" / "data"
-            if candidate.is_dir():
-                return candidate
-    raise NotFound(
-        "no shared/data folder found above the working directory; set AMARKTAI_SHARED_DATA",
-        code="shared_data_missing",
-    )
+    """The shared market-data folder (see `amarktai.kit.shared_data`)."""
+    return find_shared_data_dir()
 
 
 # ---------------------------------------------------------------- reading raw tables

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-from amarktai.kit.errors import NotFound, ValidationFailed
+from amarktai.kit.errors import ValidationFailed
+from amarktai.kit.shared_data import find_shared_data_dir as _find_shared
 
 ShockMeasure = Literal["close_to_low", "close_to_close"]
 UnknownPolicy = Literal["beta_btc", "no_data"]
@@ -103,30 +103,10 @@ class StressResult:
 # --------------------------------------------------------------------------- data location
 
 
-def _has_daily(candidate: Path) -> bool:
-    return (candidate / "daily").is_dir()
-
-
 def find_shared_data_dir(start: Path | None = None) -> Path:
-    """``$AMARKTAI_SHARED_DATA`` (the ``shared/data`` folder), else the first ``shared/data``
-    found walking up from ``start`` (default: this file, then the working directory)."""
-    env = os.environ.get(DATA_ENV)
-    if env:
-        path = Path(env).expanduser()
-        for candidate in (path, path / "data", path / "shared" / "data"):
-            if _has_daily(candidate):
-                return candidate
-    origins = [start] if start is not None else [Path(__file__).resolve(), Path.cwd().resolve()]
-    for origin in origins:
-        for folder in (origin, *origin.parents):
-            candidate = folder / "shared" / "data"
-            if _has_daily(candidate):
-                return candidate
-    raise NotFound(
-        "Market data for stress scenarios was not found.",
-        code="stress_data_unavailable",
-        details={"env": DATA_ENV},
-    )
+    """The shared data folder (see `amarktai.kit.shared_data`), searched from `start`."""
+    origins = [start] if start is not None else None
+    return _find_shared(origins, code="stress_data_unavailable")
 
 
 @lru_cache(maxsize=32)
