@@ -9,13 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.api.conftest import Api, auth
 from tests.api.test_trading import Stepper, act, create_bot, funded_trader
 
 from amarktai.db.engine import transaction
-from amarktai.engine.models import Bot, DecisionTrace
+from amarktai.engine.models import Bot, DecisionTrace, FillRow, OrderRow
 from amarktai.engine.recorder import Recorder
 from amarktai.execution.orders import new_order
+from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
 from amarktai.risk.repository import RiskRepository
 from amarktai.strategies.base import Decision, Strategy, StrategyContext, StrategyParams
@@ -354,6 +356,46 @@ async def test_emergency_stop_100_bots_under_a_second(api: Api) -> None:
     await stepper.run(6)
     denied = (await get(api, h, f"/api/v1/bots/{other['id']}/decisions", outcome="denied")).json()
     assert denied["items"] and denied["items"][0]["rule"] == "circuit_breaker"
+
+
+async def test_flatten_books_every_sell_as_a_real_fill(api: Api) -> None:
+    h = await funded_trader(api, "flat@example.com")
+    stepper = Stepper(api)
+    bots = [(await create_bot(api, h, allocation="20000"))["id"] for _ in range(3)]
+    for bot_id in bots:
+        await act(api, h, bot_id, "start")
+        await stepper.engine.sync_bot(bot_id)
+    await stepper.run(16)
+    held = {b: (await get(api, h, f"/api/v1/bots/{b}")).json()["position_qty"] for b in bots}
+    assert all(Decimal(q) > 0 for q in held.values())
+    r = await api.client.post("/api/v1/emergency-stop", json={"flatten": True}, headers=auth(h))
+    assert r.status_code == 200, r.text
+    flattened = {f["bot_id"]: f for f in r.json()["flattened"]}
+    assert set(flattened) == set(bots) and not r.json()["not_flattened"]
+    async with transaction(api.runtime.sessions) as s:
+        ledger = LedgerService(s, api.clock)
+        for bot_id in bots:
+            assert Decimal(flattened[bot_id]["qty"]) == Decimal(held[bot_id])
+            assert (await get(api, h, f"/api/v1/bots/{bot_id}")).json()["position_qty"] in (
+                "0", "0E-18")  # fmt: skip
+            order = await s.get(OrderRow, flattened[bot_id]["order_id"])
+            assert order is not None and order.status == "filled" and order.side == "sell"
+            fills = await s.execute(select(FillRow).where(FillRow.order_id == order.id))
+            rows = fills.scalars().all()
+            assert rows and sum(f.qty for f in rows) == Decimal(held[bot_id])
+            for fill in rows:
+                entry = await ledger.get(fill.ledger_entry_id, user_id=h["id"])
+                assert entry.kind == "fill" and entry.bot_id == bot_id
+                pnl = journal.bot_account(bot_id, "pnl")
+                assert fill.realised_pnl == -sum(
+                    (p.amount for p in entry.postings if p.account == pnl), journal.ZERO
+                )
+            trace = await s.execute(select(DecisionTrace).where(DecisionTrace.order_id == order.id))
+            assert trace.scalar_one().rule == "emergency_stop"
+        count, broken = await ledger.verify()
+        assert count > 0 and broken is None
+        replay = await ledger.replay(h["id"])
+        assert replay.ok
 
 
 async def test_emergency_stop_platform_scope_needs_admin(api: Api) -> None:

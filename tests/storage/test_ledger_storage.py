@@ -4,7 +4,7 @@ idempotency, concurrency, and property tests of the capital invariants."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,7 +22,7 @@ from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.ledger.journal import Fill, bot_account, trading_account, user_account
 from amarktai.ledger.models import JournalEntry
-from amarktai.ledger.service import LedgerService
+from amarktai.ledger.service import FillRequest, LedgerService
 
 D = Decimal
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -526,3 +526,110 @@ async def test_a_pair_only_sells_what_it_bought(factory: Factory) -> None:
     async with factory() as s:
         held = await LedgerService(s).position(user, bot, "BTC", "ZAR")
     assert (held.qty, held.cost) == (D(1), D(50))
+
+
+# -- batched appends -----------------------------------------------------------------------
+
+ref_choices = st.lists(st.sampled_from([None, None, "r1", "r2"]), min_size=14, max_size=14)
+
+
+def _with_ref(request: journal.EntryDraft | Fill, ref: str | None) -> journal.EntryDraft | Fill:
+    return request if ref is None else replace(request, ref=ref)
+
+
+def _named(balances: dict[str, dict[str, Decimal]], names: dict[str, str]) -> dict[str, object]:
+    """Balances with user and bot ids replaced by stable names, to compare two users."""
+    out: dict[str, object] = {}
+    for account, assets in balances.items():
+        for real, name in names.items():
+            account = account.replace(real, name)
+        out[account] = assets
+    return out
+
+
+@PROPERTY
+@given(ops=operations, refs=ref_choices)
+async def test_post_many_books_exactly_what_posting_one_by_one_does(
+    factory: Factory, ops: list[tuple[object, ...]], refs: list[str | None]
+) -> None:
+    """One batch (post_many) against the same requests posted one by one, for two users
+    on the same chain: same rejections, same balances, same number of entries, and the
+    chain still verifies and replays."""
+    one, many = await make_user(factory), await make_user(factory)
+    one_bots = {name: new_id() for name in BOTS}
+    many_bots = {name: new_id() for name in BOTS}
+    singly: list[str | None] = []
+    for op, ref in zip(ops, refs, strict=False):
+        try:
+            request = _with_ref(_draft(one, one_bots, op), ref and f"{one}-{ref}")
+            async with transaction(factory) as s:
+                ledger = LedgerService(s)
+                if isinstance(request, Fill):
+                    await ledger.post_fill(one, request)
+                else:
+                    await ledger.post(request)
+        except DomainError as exc:
+            singly.append(exc.code)
+        else:
+            singly.append(None)
+    batched: list[str | None] = []
+    requests: list[journal.EntryDraft | FillRequest] = []
+    slots: list[int] = []
+    for op, ref in zip(ops, refs, strict=False):
+        try:
+            request = _with_ref(_draft(many, many_bots, op), ref and f"{many}-{ref}")
+        except DomainError as exc:  # refused while building the draft, as above
+            batched.append(exc.code)
+            continue
+        slots.append(len(batched))
+        batched.append(None)
+        requests.append(FillRequest(many, request) if isinstance(request, Fill) else request)
+    async with transaction(factory) as s:
+        results = await LedgerService(s).post_many(requests)
+    for slot, result in zip(slots, results, strict=True):
+        batched[slot] = result.code if isinstance(result, DomainError) else None
+    assert batched == singly
+    assert await entry_count(factory, many) == await entry_count(factory, one)
+    async with factory() as s:
+        ledger = LedgerService(s)
+        assert (await ledger.verify())[1] is None
+        assert (await ledger.replay()).ok
+        names_one = {one: "user", **{bot: name for name, bot in one_bots.items()}}
+        names_many = {many: "user", **{bot: name for name, bot in many_bots.items()}}
+        assert _named(await ledger.balances(many), names_many) == _named(
+            await ledger.balances(one), names_one
+        )
+
+
+async def test_post_fills_books_an_order_whole_or_not_at_all(factory: Factory) -> None:
+    user, rich, poor = await make_user(factory), new_id(), new_id()
+    await post(factory, journal.deposit(user, "ZAR", D(1000)))
+    await post(factory, journal.allocate(user, rich, "ZAR", D(500)))
+    await post(factory, journal.allocate(user, poor, "ZAR", D(100)))
+    already = await buy(factory, user, rich, "1", "10", ref="old")
+
+    def fill(bot: str, qty: str, ref: str) -> FillRequest:
+        return FillRequest(user, Fill(bot, "buy", "BTC", "ZAR", D(qty), D(10), ref=ref))
+
+    async with transaction(factory) as s:
+        results = await LedgerService(s).post_fills(
+            [
+                [fill(rich, "2", "a1"), fill(rich, "3", "a2")],
+                [fill(poor, "5", "b1"), fill(poor, "6", "b2")],  # 110 ZAR > 100: none booked
+                [fill(rich, "1", "old")],  # idempotent: the entry already posted
+                [(user, Fill(poor, "buy", "BTC", "ZAR", D(9), D(10), ref="c1"))],
+            ]
+        )
+    booked, refused, again, alone = results
+    assert isinstance(booked, list) and [e.ref for e in booked] == ["a1", "a2"]
+    assert isinstance(refused, Conflict) and refused.code == "insufficient_allocated_capital"
+    assert isinstance(again, list) and again[0].id == already.id
+    assert isinstance(alone, list) and alone[0].postings[0].balance == D(10)
+    async with factory() as s:
+        ledger = LedgerService(s)
+        assert (await ledger.position(user, poor, "BTC", "ZAR")).qty == D(9)
+        assert (await ledger.position(user, rich, "BTC", "ZAR")).qty == D(6)
+        assert (await ledger.verify())[1] is None and (await ledger.replay()).ok
+        entries = (await ledger.entries(user, limit=50)).items
+    assert sorted(e.seq for e in entries) == list(range(1, len(entries) + 1))
+    assert {e.ref for e in entries if e.kind == journal.Kind.FILL} == {"old", "a1", "a2", "c1"}

@@ -31,6 +31,13 @@ class TradingRepository:
         """For the engine, which runs every user's bots; never reachable from a request."""
         return await self.s.get(Bot, bot_id)
 
+    async def bots_by_id(self, bot_ids: Sequence[str]) -> dict[str, Bot]:
+        """For the engine: many bots of any users in one query (missing ids are absent)."""
+        if not bot_ids:
+            return {}
+        rows = await self.s.execute(select(Bot).where(Bot.id.in_(list(set(bot_ids)))))
+        return {bot.id: bot for bot in rows.scalars()}
+
     async def bots_in(self, statuses: Sequence[str]) -> list[Bot]:
         rows = await self.s.execute(select(Bot).where(Bot.status.in_(statuses)))
         return list(rows.scalars())

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,7 +29,7 @@ from amarktai.db.engine import transaction
 from amarktai.engine.lifecycle import next_status
 from amarktai.engine.models import Bot
 from amarktai.engine.planner import Holdings, Limits, Proposal, plan
-from amarktai.engine.recorder import Recorder
+from amarktai.engine.recorder import Recorder, Rows, ledger_fill
 from amarktai.engine.repository import TradingRepository
 from amarktai.execution.orders import Fill, Order, new_order
 from amarktai.execution.paper import (
@@ -40,14 +42,14 @@ from amarktai.execution.paper import (
 from amarktai.kit.clock import Clock
 from amarktai.kit.errors import DomainError
 from amarktai.ledger import journal
-from amarktai.ledger.service import LedgerService
+from amarktai.ledger.service import FillRequest, LedgerService
 from amarktai.markets.candles import CandleAggregator
 from amarktai.markets.history import PriceHistory
 from amarktai.markets.instruments import InstrumentRegistry
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade
 from amarktai.risk.exits import PositionState
+from amarktai.risk.pretrade import GateCache, trade_exit
 from amarktai.risk.pretrade import gate as risk_gate
-from amarktai.risk.pretrade import trade_exit
 from amarktai.risk.service import RiskService
 from amarktai.strategies.base import Bars, Decision, Strategy, StrategyContext
 from amarktai.strategies.registry import create_strategy
@@ -70,6 +72,7 @@ class BotRunner:
     bars: deque[Candle] = field(default_factory=deque)
     bar_index: int = 0
     exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
+    window: BarWindow = field(default_factory=lambda: BarWindow())
 
     def push(self, candle: Candle) -> Bars:
         self.bars.append(candle)
@@ -77,7 +80,49 @@ class BotRunner:
         while len(self.bars) > keep:
             self.bars.popleft()
         self.bar_index += 1
-        return _bars(self.bars)
+        return self.window.push(candle, keep)
+
+
+_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+class BarWindow:
+    """The last `keep` bars as numpy columns, built incrementally: each push writes one
+    row into preallocated arrays and returns read-only views (the same values `_bars`
+    builds from the candles). A full buffer is replaced, never written over, so Bars
+    handed out earlier stay valid."""
+
+    def __init__(self) -> None:
+        self.time: npt.NDArray[np.datetime64] = np.empty(0, dtype="datetime64[ns]")
+        self.cols: list[npt.NDArray[np.float64]] = []
+        self.start = self.end = 0
+
+    def push(self, candle: Candle, keep: int) -> Bars:
+        if self.end >= len(self.time):
+            self._grow(keep)
+        i = self.end
+        self.time[i] = np.datetime64(candle.ts.replace(tzinfo=None), "ns")
+        for col, name in zip(self.cols, _COLUMNS, strict=True):
+            col[i] = float(getattr(candle, name))
+        self.end += 1
+        self.start = max(self.start, self.end - keep)
+        views = [_frozen(a[self.start : self.end]) for a in (self.time, *self.cols)]
+        return Bars(*views)
+
+    def _grow(self, keep: int) -> None:
+        size = max(4 * keep, 64)
+        carry = min(self.end - self.start, keep - 1)
+        time = np.empty(size, dtype="datetime64[ns]")
+        cols = [np.empty(size, dtype=np.float64) for _ in _COLUMNS]
+        for new, old in zip((time, *cols), (self.time, *self.cols), strict=False):
+            new[:carry] = old[self.end - carry : self.end]
+        self.time, self.cols = time, cols
+        self.start, self.end = 0, carry
+
+
+def _frozen(view: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    view.flags.writeable = False
+    return view
 
 
 def _bars(candles: Iterable[Candle]) -> Bars:
@@ -228,36 +273,54 @@ class Engine:
     # -- decisions ------------------------------------------------------------------
     async def _on_candle(self, candle: Candle, runners: list[BotRunner]) -> None:
         """Every bot on this stream decides in one transaction (one commit per candle
-        close, not per bot); each bot runs in its own savepoint, so one bot's failure
-        rolls back only its own writes."""
+        close, not per bot), in two phases. First each bot decides with what was read
+        once for all of them (bot rows, ledger holdings, breaker settings): strategy,
+        planner, venue; this phase writes nothing, except a full risk gate (breakers set
+        or active), which runs in its own savepoint. Then everything is written in one go:
+        the ledger books all fills in one batched append (refusing an order only its own
+        fills, never another bot's), and orders, fills and traces are bulk-inserted."""
         events: list[tuple[str, str, dict[str, Any]]] = []
         async with transaction(self.sessions) as s:
             ledger = LedgerService(s, self.clock)
-            for runner in runners:
-                mine: list[tuple[str, str, dict[str, Any]]] = []
+            bars = {runner.bot_id: runner.push(candle) for runner in runners}
+            bots = await TradingRepository(s).bots_by_id([r.bot_id for r in runners])
+            live = [(r, bots[r.bot_id]) for r in runners if r.bot_id in bots]
+            held = await holdings_of(
+                ledger, [(bot.user_id, bot.id, r.instrument) for r, bot in live]
+            )
+            cache = await GateCache.load(s, [bot.user_id for _, bot in live])
+            steps: list[_Step] = []
+            for runner, bot in live:
                 try:
-                    async with s.begin_nested():
-                        await self._decide(s, ledger, runner, candle, mine)
+                    step, cache = await self._decide(
+                        s, ledger, cache, runner, bot, bars[runner.bot_id], held[bot.id], candle
+                    )
                 except Exception:  # isolate: the other bots still decide on this candle
                     log.exception("bot_step_failed", bot_id=runner.bot_id)
                     continue
-                events.extend(mine)
+                if step is not None:
+                    steps.append(step)
+            for runner in runners:
+                if runner.bot_id not in bots:
+                    self.runners.pop(runner.bot_id, None)
+            await self._write(s, ledger, steps, events)
         await self._emit(events)
 
     async def _decide(
         self,
         s: AsyncSession,
         ledger: LedgerService,
+        cache: GateCache,
         runner: BotRunner,
+        bot: Bot,
+        bars: Bars,
+        holdings: Holdings,
         candle: Candle,
-        events: list[tuple[str, str, dict[str, Any]]],
-    ) -> None:
-        bars = runner.push(candle)
-        bot = await TradingRepository(s).bot_any_user(runner.bot_id)
-        if bot is None or bot.status != "running":
+    ) -> tuple[_Step | None, GateCache]:
+        """One bot's decision, nothing written (see `_on_candle`)."""
+        if bot.status != "running":  # stopped elsewhere, or halted earlier in this candle
             self.runners.pop(runner.bot_id, None)
-            return
-        holdings = await bot_holdings(ledger, bot.user_id, bot.id, runner.instrument)
+            return None, cache
         price = candle.close
         ctx = StrategyContext(
             bars=bars,
@@ -266,21 +329,26 @@ class Engine:
             equity=holdings.equity(price),
             bar_index=runner.bar_index - 1,
         )
-        recorder = Recorder(s, ledger)
-        checked = await risk_gate(s, self.clock, bot, runner.limits, self.last_prices, self.venues)
-        events.extend(checked.alerts)
+        checked = cache.quick(bot, runner.limits)
+        if checked is None:  # breakers to evaluate: the full gate, which may write
+            async with s.begin_nested():
+                checked = await risk_gate(
+                    s, self.clock, bot, runner.limits, self.last_prices, self.venues
+                )
+            if checked.pre.events or checked.pre.halted:
+                cache = await GateCache.load(s, cache.users)
+        now = self.clock.now()
+        step = _Step(bot, runner, now, events=list(checked.alerts))
         if checked.blocked:  # a circuit breaker covers this bot: no new orders
             self.runners.pop(bot.id, None)
-            recorder.save_trace(
-                user_id=bot.user_id, bot_id=bot.id, ts=self.clock.now(), rule="circuit_breaker",
-                signal=0.0, outcome="denied", trace=checked.denied_trace(candle),
-            )  # fmt: skip
-            return
+            step.rule, step.outcome = "circuit_breaker", "denied"
+            step.trace = checked.denied_trace(candle)
+            return step, cache
         try:
             decision = runner.strategy.on_bar(ctx)
         except Exception as exc:  # a crashing strategy errors only its own bot
-            await self._errored(bot, recorder, candle, exc, events)
-            return
+            self._errored(bot, step, candle, exc)
+            return step, cache
         exit_decision, runner.exit_state = await trade_exit(
             ledger, bot, runner.instrument, runner.exit_state, runner.limits.exits, candle
         )
@@ -294,73 +362,113 @@ class Engine:
             trade_returns=checked.trade_returns,
             exposure=checked.exposure,
         )
-        await self._act(bot, runner, recorder, candle, decision, proposal, events)
+        self._act(step, candle, decision, proposal)
+        return step, cache
 
-    async def _act(
-        self,
-        bot: Bot,
-        runner: BotRunner,
-        recorder: Recorder,
-        candle: Candle,
-        decision: Decision,
-        proposal: Proposal,
-        events: list[tuple[str, str, dict[str, Any]]],
-    ) -> None:
-        now = self.clock.now()
-        trace: dict[str, Any] = {
+    def _act(self, step: _Step, candle: Candle, decision: Decision, proposal: Proposal) -> None:
+        """Submit the planned order to the paper venue; the fills are booked in `_write`."""
+        step.rule, step.signal, step.outcome = decision.rule, decision.signal, proposal.outcome
+        step.trace = {
             **decision.trace,
             "bar": {"ts": candle.ts.isoformat(), "close": str(candle.close)},
             "risk": proposal.trace(),
         }
-        outcome: str = proposal.outcome
-        order_id: str | None = None
-        if proposal.outcome == "order" and proposal.side is not None:
-            order = new_order(
-                client_order_id=f"bar-{candle.ts:%Y%m%dT%H%M%S}",
-                bot_id=bot.id,
-                symbol=runner.instrument.symbol,
-                side=proposal.side,
-                type=proposal.type,
-                qty=proposal.qty,
-                limit_price=proposal.limit_price,
-                stop_price=proposal.stop_price,
-                created_at=now,
-            )
-            try:
-                execution = self.venues[runner.mode].submit(order)
-            except DomainError as exc:
-                outcome = "rejected"
-                trace["execution"] = {"error": exc.code, "message": exc.message}
-            else:
-                order_id = execution.order.id
-                try:
-                    async with recorder.s.begin_nested():
-                        await self._persist(
-                            recorder,
-                            bot,
-                            runner.instrument,
-                            execution.order,
-                            execution.fills,
-                            events,
-                        )
-                except DomainError as exc:
-                    # The ledger has the last word: a fill it refuses (e.g. slippage took
-                    # the cost past the bot's cash) is not booked and the order is void.
-                    outcome, order_id = "rejected", None
-                    trace["execution"] = {"error": exc.code, "message": exc.message}
-                    events.clear()
-                else:
-                    trace["execution"] = _execution_trace(execution)
-        recorder.save_trace(
-            user_id=bot.user_id,
-            bot_id=bot.id,
-            ts=now,
-            rule=decision.rule,
-            signal=decision.signal,
-            outcome=outcome,
-            trace=trace,
-            order_id=order_id,
+        if proposal.outcome != "order" or proposal.side is None:
+            return
+        order = new_order(
+            client_order_id=f"bar-{candle.ts:%Y%m%dT%H%M%S}",
+            bot_id=step.bot.id,
+            symbol=step.runner.instrument.symbol,
+            side=proposal.side,
+            type=proposal.type,
+            qty=proposal.qty,
+            limit_price=proposal.limit_price,
+            stop_price=proposal.stop_price,
+            created_at=step.now,
         )
+        try:
+            step.execution = self.venues[step.runner.mode].submit(order)
+        except DomainError as exc:
+            step.outcome = "rejected"
+            step.trace["execution"] = {"error": exc.code, "message": exc.message}
+
+    async def _write(
+        self,
+        s: AsyncSession,
+        ledger: LedgerService,
+        steps: list[_Step],
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        """Book and store every bot's step of this candle with a handful of statements.
+
+        One savepoint guards the whole batch: if it fails unexpectedly (not a ledger
+        refusal, which `_book` handles per order), it is rolled back and each bot's step
+        is written alone in its own savepoint, so one bad step cannot sink the others."""
+        try:
+            async with s.begin_nested():
+                written = await self._book(s, ledger, steps)
+        except Exception:
+            log.exception("candle_batch_failed", bots=len(steps))
+            written = []
+            for step in steps:
+                try:
+                    async with s.begin_nested():
+                        written += await self._book(s, ledger, [step])
+                except Exception:
+                    log.exception("bot_step_failed", bot_id=step.bot.id)
+        events.extend(written)
+
+    async def _book(
+        self, s: AsyncSession, ledger: LedgerService, steps: list[_Step]
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Post all fills to the ledger in one batched append (an order the ledger
+        refuses is not booked, the others are), then bulk-insert orders, fills and
+        traces. Returns the events to emit after the commit."""
+        trading = [st for st in steps if st.execution is not None]
+        posted = await ledger.post_fills(
+            [
+                [
+                    FillRequest(st.bot.user_id, ledger_fill(f, st.bot.id, st.runner.instrument))
+                    for f in st.execution.fills
+                ]
+                for st in trading
+                if st.execution is not None
+            ]
+        )
+        booked = dict(zip((id(st) for st in trading), posted, strict=True))
+        rows = Rows()
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        now = self.clock.now()
+        for st in steps:
+            events.extend(st.events)
+            trace, outcome, order_id = dict(st.trace), st.outcome, None
+            result = booked.get(id(st))
+            if isinstance(result, DomainError):
+                # The ledger has the last word: a fill it refuses (e.g. slippage took the
+                # cost past the bot's cash) is not booked and the order is void.
+                outcome = "rejected"
+                trace["execution"] = {"error": result.code, "message": result.message}
+            elif st.execution is not None and result is not None:
+                order = st.execution.order
+                order_id = order.id
+                rows.order(order, st.bot.user_id, now)
+                events.append((st.bot.user_id, "order", _order_event(order)))
+                for fill, entry in zip(st.execution.fills, result, strict=True):
+                    rows.fill(fill, st.bot.user_id, st.bot.id, entry)
+                    events.append((st.bot.user_id, "fill", _fill_event(fill, st.bot.id)))
+                trace["execution"] = _execution_trace(st.execution)
+            rows.trace(
+                user_id=st.bot.user_id,
+                bot_id=st.bot.id,
+                ts=st.now,
+                rule=st.rule,
+                signal=st.signal,
+                outcome=outcome,
+                trace=trace,
+                order_id=order_id,
+            )
+        await rows.insert(s)
+        return events
 
     async def _persist(
         self,
@@ -375,49 +483,19 @@ class Engine:
         await recorder.save_order(order, bot.user_id, now)
         events.append((bot.user_id, "order", _order_event(order)))
         for fill in fills:
-            row = await recorder.save_fill(fill, bot.user_id, bot.id, instrument)
-            events.append(
-                (
-                    bot.user_id,
-                    "fill",
-                    {
-                        "id": row.id,
-                        "order_id": row.order_id,
-                        "bot_id": bot.id,
-                        "symbol": row.symbol,
-                        "side": row.side,
-                        "price": str(row.price),
-                        "qty": str(row.qty),
-                        "fee": str(row.fee),
-                        "ts": row.ts.isoformat(),
-                    },
-                )
-            )
+            await recorder.save_fill(fill, bot.user_id, bot.id, instrument)
+            events.append((bot.user_id, "fill", _fill_event(fill, bot.id)))
 
-    async def _errored(
-        self,
-        bot: Bot,
-        recorder: Recorder,
-        candle: Candle,
-        exc: Exception,
-        events: list[tuple[str, str, dict[str, Any]]],
-    ) -> None:
+    def _errored(self, bot: Bot, step: _Step, candle: Candle, exc: Exception) -> None:
         reason = f"strategy raised {type(exc).__name__}: {exc}"[:500]
         bot.status = next_status(bot.status, "error")
         bot.status_reason = reason
         bot.updated_at = self.clock.now()
-        recorder.save_trace(
-            user_id=bot.user_id,
-            bot_id=bot.id,
-            ts=self.clock.now(),
-            rule="strategy error",
-            signal=0.0,
-            outcome="error",
-            trace={"error": reason, "bar": {"ts": candle.ts.isoformat()}},
-        )
+        step.rule, step.signal, step.outcome = "strategy error", 0.0, "error"
+        step.trace = {"error": reason, "bar": {"ts": candle.ts.isoformat()}}
         self.runners.pop(bot.id, None)
         log.warning("bot_errored", bot_id=bot.id, reason=reason)
-        events.append(
+        step.events.append(
             (bot.user_id, "bot_status", {"bot_id": bot.id, "status": bot.status, "reason": reason})
         )
 
@@ -459,6 +537,28 @@ class Engine:
                 await listener(user_id, kind, payload)
 
 
+async def holdings_of(
+    ledger: LedgerService, bots: Iterable[tuple[str, str, Instrument]]
+) -> dict[str, Holdings]:
+    """`bot_holdings` of many bots (user_id, bot_id, instrument), any users, read from the
+    ledger's running balances in one round trip."""
+    wanted = {bot_id: _holding_keys(user_id, bot_id, inst) for user_id, bot_id, inst in bots}
+    found = await ledger.repo.latest_balances_many([k for pair in wanted.values() for k in pair])
+    return {
+        bot_id: Holdings(cash=found[cash] or journal.ZERO, position_qty=found[qty] or journal.ZERO)
+        for bot_id, (cash, qty) in wanted.items()
+    }
+
+
+def _holding_keys(
+    user_id: str, bot_id: str, instrument: Instrument
+) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    return (
+        (user_id, journal.bot_account(bot_id, "cash"), instrument.quote),
+        (user_id, journal.bot_account(bot_id, "position"), instrument.base),
+    )
+
+
 async def bot_holdings(
     ledger: LedgerService, user_id: str, bot_id: str, instrument: Instrument
 ) -> Holdings:
@@ -470,6 +570,35 @@ async def bot_holdings(
     return Holdings(
         cash=found[cash_key] or journal.ZERO, position_qty=found[qty_key] or journal.ZERO
     )
+
+
+@dataclass
+class _Step:
+    """One bot's decision on a candle close, waiting to be booked and stored."""
+
+    bot: Bot
+    runner: BotRunner
+    now: datetime
+    rule: str = ""
+    signal: float = 0.0
+    outcome: str = "hold"
+    trace: dict[str, Any] = field(default_factory=dict)
+    execution: Execution | None = None
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _fill_event(fill: Fill, bot_id: str) -> dict[str, Any]:
+    return {
+        "id": fill.id,
+        "order_id": fill.order_id,
+        "bot_id": bot_id,
+        "symbol": fill.symbol,
+        "side": fill.side,
+        "price": str(fill.price),
+        "qty": str(fill.qty),
+        "fee": str(fill.fee),
+        "ts": fill.ts.isoformat(),
+    }
 
 
 def _execution_trace(execution: Execution) -> dict[str, Any]:

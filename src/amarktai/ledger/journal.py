@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from amarktai.kit.errors import Conflict, ValidationFailed
@@ -86,6 +87,7 @@ def parse_account(path: str) -> AccountPath:
     return _checked_path(scope, parts[1], parts[2], parts[3] if len(parts) == 4 else None)
 
 
+@lru_cache(maxsize=1 << 16)  # pure and hot (every posting); AccountPath is immutable
 def _checked_path(
     scope: Literal["user", "bot"], owner: str, name: str, instrument: str | None
 ) -> AccountPath:

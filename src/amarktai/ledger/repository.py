@@ -6,13 +6,14 @@ can lazily touch the database or mutate a stored row.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select
+from sqlalchemy import Select, Table, TextualSelect, and_, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.kit.ids import new_id
@@ -21,6 +22,8 @@ from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine
 from amarktai.ledger.models import JournalEntry, PostingRow
 
 BATCH = 1000
+KEYS_PER_QUERY = 500  # keys per batched balance read (PostgreSQL allows 1664 columns)
+UserKey = tuple[str, str, str]  # (user_id, account, asset)
 _PostingSelect = Select[int, int, datetime, str, str, str | None, str, Decimal, Decimal]
 
 
@@ -99,6 +102,36 @@ class LedgerRepository:
         row = (await self.session.execute(select(*columns))).one()
         return dict(zip(keys, row, strict=True))
 
+    async def latest_balances_many(
+        self, keys: Collection[UserKey]
+    ) -> dict[UserKey, Decimal | None]:
+        """Current balance of many (user, account, asset) keys, any users, in one round
+        trip per `KEYS_PER_QUERY` keys (one indexed seek each); None = never posted."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[UserKey, Decimal | None] = {}
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            params: dict[str, str] = {}
+            for i, (user_id, account, asset) in enumerate(chunk):
+                params[f"u{i}"], params[f"a{i}"], params[f"s{i}"] = user_id, account, asset
+            row = (await self.session.execute(_latest_many(len(chunk)), params)).one()
+            found.update(zip(chunk, row, strict=True))
+        return found
+
+    async def find_by_refs(
+        self, refs: Collection[tuple[Kind, str]]
+    ) -> dict[tuple[Kind, str], Entry]:
+        """Entries already posted under any of these (kind, ref) pairs, in one query."""
+        if not refs:
+            return {}
+        wanted = set(refs)
+        query = select(JournalEntry).where(JournalEntry.ref.in_(sorted({r for _, r in wanted})))
+        found = {}
+        for entry in await self._entries(query):
+            if entry.ref is not None and (entry.kind, entry.ref) in wanted:
+                found[(entry.kind, entry.ref)] = entry
+        return found
+
     async def balances(self, scope: BalanceScope) -> list[tuple[str, str, Decimal]]:
         """Latest running balance of every (account, asset) in scope, one window query."""
         rank = (
@@ -131,6 +164,17 @@ class LedgerRepository:
         await self.session.execute(insert(JournalEntry).values(_entry_values(entry)))
         rows = [_posting_values(entry.id, row) for row in postings_of(entry)]
         await self.session.execute(insert(PostingRow), rows)
+
+    async def insert_many(self, entries: Sequence[Entry]) -> None:
+        """Append entries (already chained, in seq order) with two executemany inserts."""
+        if not entries:
+            return
+        # Core inserts on the tables (not the ORM entities): plain executemany, no ORM
+        # bulk-persistence bookkeeping per row.
+        heads = [_entry_values(e) for e in entries]
+        await self.session.execute(insert(cast(Table, JournalEntry.__table__)), heads)
+        rows = [_posting_values(e.id, row) for e in entries for row in postings_of(e)]
+        await self.session.execute(insert(cast(Table, PostingRow.__table__)), rows)
 
     async def page(self, scope: BalanceScope, before_seq: int | None, limit: int) -> list[Entry]:
         """Newest first: a user's entries, or those touching one bot's accounts."""
@@ -214,6 +258,20 @@ def _latest(user_id: str, account: str, asset: str, max_seq: int | None) -> Sele
     if max_seq is not None:
         query = query.where(PostingRow.seq <= max_seq)
     return query.order_by(PostingRow.seq.desc(), PostingRow.line.desc()).limit(1)
+
+
+@lru_cache(maxsize=8)
+def _latest_many(count: int) -> TextualSelect:
+    """SELECT of `count` latest-balance subqueries (portable SQL, one seek each on
+    ix_postings_balance); built once per size, so no per-call statement construction."""
+    table = PostingRow.__tablename__
+    columns = ", ".join(
+        f"(SELECT balance FROM {table} WHERE user_id = :u{i} AND account = :a{i} "
+        f"AND asset = :s{i} ORDER BY seq DESC, line DESC LIMIT 1) AS k{i}"
+        for i in range(count)
+    )
+    balance_type = PostingRow.__table__.c.balance.type
+    return text(f"SELECT {columns}").columns(**{f"k{i}": balance_type for i in range(count)})
 
 
 def _posting_columns() -> _PostingSelect:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.db.locks import chain_lock
 from amarktai.kit.clock import Clock, SystemClock
-from amarktai.kit.errors import Conflict, NotFound, ValidationFailed
+from amarktai.kit.errors import Conflict, DomainError, NotFound, ValidationFailed
 from amarktai.kit.hashchain import GENESIS, ChainBreak, chain_hash, verify_chain
 from amarktai.kit.ids import new_id
 from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -42,7 +42,7 @@ from amarktai.ledger.journal import (
     parse_account,
     trading_account,
 )
-from amarktai.ledger.repository import BalanceScope, LedgerRepository
+from amarktai.ledger.repository import BalanceScope, ChainTip, LedgerRepository, UserKey
 
 Balances = dict[str, dict[str, Decimal]]
 Price = Callable[[str], Decimal]
@@ -64,6 +64,15 @@ _EQUITY_BUCKETS = {
     "pnl": ("realised_pnl", -1),
     "fees": ("fees", 1),
 }
+
+
+@dataclass(frozen=True)
+class FillRequest:
+    """A fill to book for a user in a batch (`post_many`, `post_fills`), as `post_fill`
+    would book it: its draft is built from the bot's position at its turn in the batch."""
+
+    user_id: str
+    trade: Fill
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,83 @@ class LedgerService:
         position = _position(known[(trading, trade.base)], known[(trading, trade.quote)])
         return await self._append(journal.fill(user_id, trade, position), known)
 
+    async def post_many(
+        self, drafts: Sequence[EntryDraft | FillRequest]
+    ) -> list[Entry | DomainError]:
+        """Post many drafts (or fills) in order, as `post` (or `post_fill`) would one by
+        one, with a handful of
+        statements in all: the chain lock once, the refs, the running balances and the
+        chain tip each read once, and every entry and posting inserted by two executemany
+        inserts. A draft the ledger refuses (overspending, a foreign bot, an idempotency
+        conflict) gets its DomainError in its slot and writes nothing; the others proceed.
+        """
+        results = await self._post_groups([[draft] for draft in drafts])
+        return [r if isinstance(r, DomainError) else r[0] for r in results]
+
+    async def post_fills(
+        self, orders: Sequence[Sequence[FillRequest | tuple[str, Fill]]]
+    ) -> list[list[Entry] | DomainError]:
+        """Post the fills of many orders, each as `post_fill` would, batched like
+        `post_many`; a fill is a FillRequest or a (user_id, fill) pair. An order's fills
+        are booked all or none: if the ledger refuses one, that order gets the DomainError
+        and none of its fills is booked; the other orders proceed."""
+        return await self._post_groups(
+            [[f if isinstance(f, FillRequest) else FillRequest(*f) for f in o] for o in orders]
+        )
+
+    async def _post_groups(
+        self, groups: Sequence[Sequence[EntryDraft | FillRequest]]
+    ) -> list[list[Entry] | DomainError]:
+        items = [item for group in groups for item in group]
+        if not items:
+            return [[] for _ in groups]
+        await chain_lock(self.session, LOCK)
+        existing = await self.repo.find_by_refs(
+            {ref for item in items if (ref := _ref_of(item)) is not None}
+        )
+        keys: set[UserKey] = set()
+        for item in items:
+            user_id = item.user_id
+            item_keys = _fill_keys(item.trade) if isinstance(item, FillRequest) else _keys(item)
+            keys.update((user_id, account, asset) for account, asset in item_keys)
+        batch = _Batch(
+            await self.repo.latest_balances_many(keys), existing, await self.repo.tip(), self._now()
+        )
+        results: list[list[Entry] | DomainError] = []
+        for group in groups:
+            mark = batch.mark()
+            try:
+                results.append([await self._post_one(batch, item) for item in group])
+            except DomainError as exc:
+                batch.undo(mark)
+                results.append(exc)
+        await self.repo.insert_many(batch.entries)
+        return results
+
+    async def _post_one(self, batch: _Batch, item: EntryDraft | FillRequest) -> Entry:
+        """One draft or fill of a batch, against the batch's running state."""
+        if isinstance(item, FillRequest):
+            trade = item.trade
+            journal.check_fill(trade)
+            if trade.ref is not None and (found := batch.posted(Kind.FILL, trade.ref)):
+                return _owned(found, item.user_id)
+            trading = trading_account(trade.bot_id, trade.base, trade.quote)
+            position = _position(
+                batch.balance(item.user_id, trading, trade.base),
+                batch.balance(item.user_id, trading, trade.quote),
+            )
+            draft = journal.fill(item.user_id, trade, position)
+        else:
+            draft = item
+            if draft.ref is not None and (found := batch.posted(draft.kind, draft.ref)):
+                return _same_entry(found, draft)
+        await self._check_reverses(draft, batch.by_id)
+        start = {key: batch.balance(draft.user_id, *key) for key in _keys(draft)}
+        await self._check_bots(draft, start, batch.owners)
+        lines = _apply(draft, start)
+        entry = batch.chain(draft, lines)
+        return entry
+
     async def reverse(self, entry_id: str, reason: str, *, user_id: str) -> Entry:
         """Mirror an entry; reversing the same entry twice returns the first reversal."""
         await chain_lock(self.session, LOCK)
@@ -181,26 +267,37 @@ class LedgerService:
         return entry
 
     async def _check_bots(
-        self, draft: EntryDraft, start: dict[tuple[str, str], Decimal | None]
+        self,
+        draft: EntryDraft,
+        start: dict[tuple[str, str], Decimal | None],
+        pending: dict[str, str] | None = None,
     ) -> None:
         """A bot's accounts belong to the user who first posted to them, for good.
 
         A bot this user has already posted to is theirs (this check ran then), so only a
-        bot new to this user costs a query.
+        bot new to this user costs a query. `pending` maps bots first posted to by a batch
+        not yet inserted to their owner.
         """
         known = {
             journal.bot_of(account) for (account, _), value in start.items() if value is not None
         }
         bots = {p.bot_id for p in draft.postings} | {draft.bot_id}
         for bot_id in sorted(b for b in bots - known if b):
-            owner = await self.repo.bot_owner(bot_id)
+            if pending is not None and bot_id in pending:
+                owner: str | None = pending[bot_id]
+            else:
+                owner = await self.repo.bot_owner(bot_id)
             if owner is not None and owner != draft.user_id:
                 raise Conflict(f"bot {bot_id} belongs to another user", code="foreign_bot")
 
-    async def _check_reverses(self, draft: EntryDraft) -> None:
+    async def _check_reverses(
+        self, draft: EntryDraft, pending: dict[str, Entry] | None = None
+    ) -> None:
         if draft.reverses_id is None:
             return
-        original = await self.get(draft.reverses_id, user_id=draft.user_id)
+        original = (pending or {}).get(draft.reverses_id)
+        if original is None or original.user_id != draft.user_id:
+            original = await self.get(draft.reverses_id, user_id=draft.user_id)
         expected = journal.reversal(original, "check").postings
         if _lines(expected) != _lines(draft.postings):
             raise ValidationFailed(
@@ -387,6 +484,93 @@ class LedgerService:
         for owner in sorted({key[0] for key in replay.running}):
             replay.compare(owner, await self.balances(owner))
         return replay.report()
+
+
+def _ref_of(item: EntryDraft | FillRequest) -> tuple[Kind, str] | None:
+    if isinstance(item, FillRequest):
+        return None if item.trade.ref is None else (Kind.FILL, item.trade.ref)
+    return None if item.ref is None else (item.kind, item.ref)
+
+
+class _Batch:
+    """The running state of one batched append: balances, chain tip, refs and bot owners
+    as the entries chained so far leave them, with an undo log per atomic group."""
+
+    def __init__(
+        self,
+        balances: dict[UserKey, Decimal | None],
+        existing: dict[tuple[Kind, str], Entry],
+        tip: ChainTip | None,
+        now: datetime,
+    ) -> None:
+        self.running = balances
+        self.refs = existing
+        self.owners: dict[str, str] = {}
+        self.entries: list[Entry] = []
+        self.by_id: dict[str, Entry] = {}
+        self.seq = tip.seq if tip else 0
+        self.hash = tip.hash if tip else GENESIS
+        self.ts = max(now, tip.ts) if tip else now
+        self._log: list[tuple[str, object, object]] = []
+
+    def balance(self, user_id: str, account: str, asset: str) -> Decimal | None:
+        return self.running[(user_id, account, asset)]
+
+    def posted(self, kind: Kind, ref: str) -> Entry | None:
+        return self.refs.get((kind, ref))
+
+    def chain(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
+        entry = Entry(
+            id=new_id(),
+            seq=self.seq + 1,
+            ts=self.ts,
+            kind=draft.kind,
+            user_id=draft.user_id,
+            bot_id=draft.bot_id,
+            description=draft.description,
+            reverses_id=draft.reverses_id,
+            ref=draft.ref,
+            prev_hash=self.hash,
+            hash="",
+            postings=lines,
+        )
+        entry = replace(entry, hash=chain_hash(entry.prev_hash, payload(entry, postings_of(entry))))
+        self._log.append(("chain", (self.seq, self.hash), None))
+        self.seq, self.hash = entry.seq, entry.hash
+        self.entries.append(entry)
+        self.by_id[entry.id] = entry
+        for line in lines:
+            key = (draft.user_id, line.account, line.asset)
+            self._log.append(("balance", key, self.running.get(key)))
+            self.running[key] = line.balance
+            bot_id = line.bot_id
+            if bot_id is not None and bot_id not in self.owners:
+                self._log.append(("owner", bot_id, None))
+                self.owners[bot_id] = draft.user_id
+        if draft.ref is not None:
+            self._log.append(("ref", (draft.kind, draft.ref), None))
+            self.refs[(draft.kind, draft.ref)] = entry
+        return entry
+
+    def mark(self) -> tuple[int, int]:
+        return len(self._log), len(self.entries)
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        """Forget everything chained since `mark` (a refused group)."""
+        logged, entries = mark
+        while len(self._log) > logged:
+            what, key, value = self._log.pop()
+            if what == "chain":
+                self.seq, self.hash = key  # type: ignore[misc]
+            elif what == "balance":
+                self.running[key] = value  # type: ignore[index,assignment]
+            elif what == "owner":
+                del self.owners[key]  # type: ignore[arg-type]
+            else:
+                del self.refs[key]  # type: ignore[arg-type]
+        for entry in self.entries[entries:]:
+            del self.by_id[entry.id]
+        del self.entries[entries:]
 
 
 class _Replay:

@@ -23,7 +23,7 @@ from amarktai.ledger.journal import parse_account
 from amarktai.ledger.service import LedgerService
 from amarktai.markets.instruments import SIM_START_PRICES
 from amarktai.risk import montecarlo, stress
-from amarktai.risk.history import ReturnHistory, asset_returns
+from amarktai.risk.history import ReturnHistory, cached_returns
 from amarktai.risk.var import DEFAULT_VAR_SIMULATIONS, VarResult, compute_var
 from amarktai.risk.var_backtest import DEFAULT_WINDOW, VarBacktestResult, backtest_var
 
@@ -110,14 +110,11 @@ async def load_portfolio(
 
 
 def history_for(portfolio: Portfolio, lookback_days: int | None = None) -> ReturnHistory:
-    """Aligned asset returns, optionally only the latest ``lookback_days``."""
-    history = asset_returns(portfolio.assets)
-    if lookback_days is None:
-        return history
-    if lookback_days < 1:
-        raise ValidationFailed("lookback_days must be at least 1", code="invalid_lookback")
-    start = max(history.observations - lookback_days, 0)
-    return ReturnHistory(history.assets, history.dates[start:], history.returns[start:])
+    """Aligned asset returns, optionally only the latest ``lookback_days``.
+
+    Cached per (assets, lookback) by ``risk.history.cached_returns``: the arrays are shared
+    and read-only."""
+    return cached_returns(portfolio.assets, lookback_days)
 
 
 def history_info(history: ReturnHistory) -> dict[str, Any]:

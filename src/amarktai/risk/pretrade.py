@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from amarktai.ledger.service import LedgerService
 from amarktai.markets.types import Candle, Instrument
 from amarktai.risk.breakers import BreakerLimits
 from amarktai.risk.exits import Bar, ExitRules, PositionState, advance, check_exit, open_position
+from amarktai.risk.models import PLATFORM, RiskEvent
 from amarktai.risk.portfolio import QUOTE, load_portfolio, price_book
 from amarktai.risk.repository import RiskRepository
 from amarktai.risk.service import Event, Level, PreTrade, RiskService
@@ -83,6 +84,57 @@ async def gate(
     user_limits = await risk.limits(Level.of_user(bot.user_id))
     result.exposure = await _exposure(risk.ledger, bot.user_id, user_limits, price)
     return result
+
+
+@dataclass
+class GateCache:
+    """What the gate reads that is the same for every bot of a candle close: the user and
+    platform limits and the active trips. With no breaker enabled, no exposure cap, no
+    Kelly sizing and no active trip covering a bot, the gate's answer is known without a
+    query (and writes nothing); any other bot takes the full `gate`, after which the cache
+    is reloaded if that gate tripped or halted anything."""
+
+    platform: BreakerLimits
+    users: dict[str, BreakerLimits]
+    active: list[RiskEvent]
+
+    @classmethod
+    async def load(cls, s: AsyncSession, user_ids: Iterable[str]) -> GateCache:
+        repo = RiskRepository(s)
+        users = sorted(set(user_ids))
+        found = await repo.limits_of([(PLATFORM, PLATFORM), *(("user", u) for u in users)])
+        limits = {u: BreakerLimits.from_dict(found[("user", u)]) for u in users}
+        platform = BreakerLimits.from_dict(found[(PLATFORM, PLATFORM)])
+        return cls(platform, limits, await repo.active())
+
+    def quick(self, bot: Bot, limits: Limits) -> Gate | None:
+        """The gate's result for a bot nothing binds, or None: run the full gate."""
+        user = self.users.get(bot.user_id)
+        own = BreakerLimits.from_dict((bot.risk or {}).get("breakers"))
+        if user is None or user.any_enabled or user.max_exposure is not None:
+            return None
+        if own.any_enabled or self.platform.any_enabled or limits.sizing == "kelly":
+            return None
+        if any(_covers(e, bot) for e in self.active):
+            return None
+        pre = PreTrade()
+        pre.checks.append(
+            {
+                "level": "all",
+                "name": "circuit_breakers",
+                "tripped": False,
+                "detail": "no active breaker",
+            }
+        )
+        return Gate(pre)
+
+
+def _covers(event: RiskEvent, bot: Bot) -> bool:
+    if event.scope == PLATFORM:
+        return True
+    if event.scope == "user":
+        return event.owner_id == bot.user_id
+    return event.scope == "bot" and event.owner_id == bot.id
 
 
 async def _exposure(

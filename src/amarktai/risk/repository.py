@@ -28,6 +28,19 @@ class RiskRepository:
         row = await self._limits_row(scope, owner_id)
         return dict(row.settings) if row else {}
 
+    async def limits_of(
+        self, levels: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Settings of many (scope, owner_id) levels in one query; absent levels map to {}."""
+        if not levels:
+            return {}
+        wanted = [
+            (RiskLimits.scope == scope) & (RiskLimits.owner_id == owner) for scope, owner in levels
+        ]
+        rows = (await self.s.execute(select(RiskLimits).where(or_(*wanted)))).scalars()
+        found = {(row.scope, row.owner_id): dict(row.settings) for row in rows}
+        return {level: found.get(level, {}) for level in levels}
+
     async def save_limits(
         self, scope: str, owner_id: str, settings: dict[str, Any], now: datetime
     ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal as D
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,14 @@ from amarktai.kit.errors import ValidationFailed
 from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
-from amarktai.risk.history import asset_returns, daily_closes
+from amarktai.risk.history import (
+    asset_returns,
+    cached_returns,
+    clear_history_cache,
+    daily_closes,
+    register_closes,
+    unregister_closes,
+)
 from amarktai.risk.portfolio import (
     Holding,
     Portfolio,
@@ -26,6 +34,7 @@ from amarktai.risk.portfolio import (
     portfolio_var,
     price_book,
 )
+from amarktai.risk.var import VAR_METHODS, compute_var
 
 T0 = datetime(2025, 3, 3, 10, tzinfo=UTC)
 
@@ -82,6 +91,43 @@ def test_backtest_monte_carlo_and_stress_on_a_portfolio() -> None:
     assert mc.median_final == again.median_final and seen[-1] == (500, 500)
     crash = portfolio_stress(p, "may_2021_crash")
     assert {h.source for h in crash.holdings} == {"data", "proxy_btc_beta_1"}
+
+
+def test_history_cache_gives_identical_var_and_is_keyed_by_lookback() -> None:
+    clear_history_cache()
+    p = portfolio(BTC=60000, ETH=25000, XRP=15000)
+    for lookback in (None, 150):  # XRP's history is 227 days
+        fresh = asset_returns(p.assets)
+        start = 0 if lookback is None else fresh.observations - lookback
+        for method in VAR_METHODS:
+            args: dict[str, Any] = {"method": method, "confidence": 0.99, "horizon_days": 5,
+                                    "simulations": 2000, "seed": 3}  # fmt: skip
+            want = compute_var(fresh.returns[start:], p.values(), **args)
+            for _ in range(2):  # a miss, then a hit: same numbers, bit for bit
+                got, history = portfolio_var(p, lookback_days=lookback, **args)
+                assert got == want
+                assert history is not None and history.dates == fresh.dates[start:]
+    full, short = cached_returns(p.assets), cached_returns(p.assets, 150)
+    assert cached_returns(p.assets) is full and cached_returns(p.assets, 150) is short
+    assert short.observations == 150 < full.observations  # another lookback, another entry
+    assert cached_returns(p.assets, 100).observations == 100
+    assert not full.returns.flags.writeable  # shared between requests: read-only
+    with pytest.raises(ValidationFailed):
+        cached_returns(p.assets, 0)
+
+
+def test_registered_closes_replace_the_files_and_invalidate_the_cache() -> None:
+    before = cached_returns(("BTC", "ZAR"))
+    days = [f"2024-01-{d:02d}" for d in range(1, 32)]
+    register_closes("BTC", {d: 100.0 + i for i, d in enumerate(days)})
+    try:
+        synthetic = cached_returns(("BTC", "ZAR"))
+        assert synthetic is not before and synthetic.dates == tuple(days[1:])
+        assert synthetic.returns[0, 0] == pytest.approx(101.0 / 100.0 - 1)
+        assert daily_closes("BTC")["2024-01-01"] == 100.0
+    finally:
+        unregister_closes("BTC")
+    assert cached_returns(("BTC", "ZAR")).dates == before.dates
 
 
 def test_price_book_prefers_engine_prices() -> None:

@@ -34,10 +34,17 @@ from amarktai.risk.portfolio import (
     price_book,
 )
 from amarktai.risk.service import Level, Outcome, RiskService, event_dict
-from amarktai.risk.var import DEFAULT_VAR_SIMULATIONS
 from amarktai.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["risk"])
+API_VAR_SIMULATIONS = 20_000
+"""Default Monte Carlo VaR draws per request (``simulations=`` overrides it, up to the
+``MAX_VAR_DRAWS`` cap). The library default (``DEFAULT_VAR_SIMULATIONS``, 100,000) costs
+~60-110 ms for 20 assets, too slow for a per-request figure (target: p99 < 50 ms). With
+20,000 draws the sampling standard error of the quantile, ``sqrt(a(1-a)/N)/f(q)``, is about
+1.1 % of the 99 % VaR and 0.9 % of the 95 % VaR (normal P&L), far below the estimation
+error of the mean and covariance from ~3 years of daily returns; the same seed still gives
+the same answer."""
 SCOPE_HELP = '"user" (your whole portfolio, the default) or "bot:<bot id>"'
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {
@@ -102,7 +109,9 @@ async def var(
         default="historical", description="historical, parametric, cornish_fisher, monte_carlo"
     ),
     scope: str = Query(default="user", description=SCOPE_HELP),
-    simulations: int = Query(default=DEFAULT_VAR_SIMULATIONS, description="monte_carlo only"),
+    simulations: int = Query(
+        default=API_VAR_SIMULATIONS, description="monte_carlo only (default 20,000 draws)"
+    ),
     seed: int | None = None,
     lookback_days: int | None = Query(default=None, description="use only the latest N days"),
 ) -> dict[str, Any]:
