@@ -66,7 +66,7 @@ async def ws_schema() -> dict[str, Any]:
 
 
 class BadQuery(ValueError):
-    pass
+    """A query-string value the socket cannot use (closed with 4400)."""
 
 
 def _csv(params: QueryParams, name: str) -> frozenset[str] | None:
