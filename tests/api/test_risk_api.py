@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.api.conftest import Api, auth
 from tests.api.test_trading import Stepper, act, create_bot, funded_trader
 
+from amarktai.bus.messages import make_body
 from amarktai.db.engine import transaction
 from amarktai.engine.models import Bot, DecisionTrace, FillRow, OrderRow
 from amarktai.engine.recorder import Recorder
@@ -205,6 +206,8 @@ async def test_breaker_trips_on_ledger_loss_despite_bot_memory(api: Api) -> None
     assert any(c["name"] == "daily_loss" and c["tripped"] for c in checks)
     assert any(c["name"] == "circuit_breakers" and c["tripped"] for c in checks)
     assert any(kind == "alert" and p["breaker"] == "daily_loss" for _, kind, p in alerts)
+    for _, kind, payload in alerts:  # every alert is a valid real-time message
+        assert make_body(kind, payload, api.clock.now()).type == kind
     status = (await get(api, h, "/api/v1/risk/breakers")).json()
     assert [e["breaker"] for e in status["active"]] == ["daily_loss"]
     events = (await get(api, h, "/api/v1/risk/events")).json()

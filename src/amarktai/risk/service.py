@@ -231,8 +231,27 @@ class RiskService:
         return self._alert(row)
 
     def _alert(self, row: RiskEvent) -> Event:
-        kind = "alert" if row.kind in ("trip", "emergency_stop") else "risk"
-        return (row.user_id or PLATFORM, kind, event_dict(row))
+        """The event in the shape of the real-time `alert` / `risk` messages (their required
+        fields first, the full risk event alongside), so the bus accepts and delivers it."""
+        bot_id = row.owner_id if row.scope == "bot" else None
+        rule = row.breaker or row.kind
+        if row.kind in ("trip", "emergency_stop"):
+            data = {
+                "level": "critical",
+                "code": f"{row.kind}.{rule}",
+                "message": row.reason,
+                "bot_id": bot_id,
+                **event_dict(row),
+            }
+            return (row.user_id or PLATFORM, "alert", data)
+        data = {
+            "rule": rule,
+            "outcome": row.kind,
+            "message": row.reason,
+            "bot_id": bot_id,
+            **event_dict(row),
+        }
+        return (row.user_id or PLATFORM, "risk", data)
 
     async def bots_of(self, level: Level) -> list[Bot]:
         if level.scope == "bot":
