@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.analytics.track_record import Link
 from amarktai.engine.models import FillRow
-from amarktai.ledger.journal import Entry, Kind, PostedLine
+from amarktai.ledger.journal import Entry
 from amarktai.ledger.models import JournalEntry, PostingRow
+from amarktai.ledger.repository import LedgerRepository
 
 
 @dataclass(frozen=True)
@@ -111,50 +112,5 @@ class AnalyticsRepository:
         return [Link(*row) for row in (await self.s.execute(query)).all()]
 
     async def entries(self, user_id: str, bot_id: str | None) -> list[Entry]:
-        """A user's entries (or those touching one bot), oldest first, in two queries.
-
-        The ledger's paged listing checks "touches this bot" per entry, which has no
-        index on the posting's entry id and turns quadratic over a whole history; this
-        selects the bot's postings once through the (bot_id, seq) index instead.
-        """
-        scope: Any = JournalEntry.user_id == user_id
-        line_scope: Any = PostingRow.user_id == user_id
-        if bot_id is not None:
-            ids = select(PostingRow.entry_id).where(PostingRow.bot_id == bot_id)
-            scope = and_(scope, JournalEntry.id.in_(ids))
-            line_scope = and_(line_scope, PostingRow.entry_id.in_(ids))
-        heads = (await self.s.execute(select(JournalEntry).where(scope))).scalars().all()
-        rows = await self.s.execute(
-            select(
-                PostingRow.entry_id,
-                PostingRow.account,
-                PostingRow.asset,
-                PostingRow.amount,
-                PostingRow.balance,
-            )
-            .where(line_scope)
-            .order_by(PostingRow.seq, PostingRow.line)
-        )
-        lines: dict[str, list[PostedLine]] = {}
-        for row in rows:
-            lines.setdefault(row.entry_id, []).append(
-                PostedLine(row.account, row.asset, row.amount, row.balance)
-            )
-        return sorted((_entry(h, tuple(lines.get(h.id, ()))) for h in heads), key=lambda e: e.seq)
-
-
-def _entry(head: JournalEntry, lines: tuple[PostedLine, ...]) -> Entry:
-    return Entry(
-        id=head.id,
-        seq=head.seq,
-        ts=head.ts,
-        kind=Kind(head.kind),
-        user_id=head.user_id,
-        bot_id=head.bot_id,
-        description=head.description,
-        reverses_id=head.reverses_id,
-        ref=head.ref,
-        prev_hash=head.prev_hash,
-        hash=head.hash,
-        postings=lines,
-    )
+        """A user's entries (or those touching one bot), oldest first."""
+        return await LedgerRepository(self.s).history(user_id, bot_id)

@@ -176,6 +176,38 @@ class LedgerRepository:
         rows = [_posting_values(e.id, row) for e in entries for row in postings_of(e)]
         await self.session.execute(insert(cast(Table, PostingRow.__table__)), rows)
 
+    async def history(self, user_id: str, bot_id: str | None) -> list[Entry]:
+        """A user's entries (or those touching one bot), oldest first, in two queries.
+
+        For whole histories (analytics, exports): the paged listing's per-entry "touches
+        this bot" EXISTS check grows badly over a long history, so this selects the bot's
+        postings once through the (bot_id, seq) index instead.
+        """
+        scope: Any = JournalEntry.user_id == user_id
+        line_scope: Any = PostingRow.user_id == user_id
+        if bot_id is not None:
+            ids = select(PostingRow.entry_id).where(PostingRow.bot_id == bot_id)
+            scope = and_(scope, JournalEntry.id.in_(ids))
+            line_scope = and_(line_scope, PostingRow.entry_id.in_(ids))
+        heads = (await self.session.execute(select(JournalEntry).where(scope))).scalars().all()
+        rows = await self.session.execute(
+            select(
+                PostingRow.entry_id,
+                PostingRow.account,
+                PostingRow.asset,
+                PostingRow.amount,
+                PostingRow.balance,
+            )
+            .where(line_scope)
+            .order_by(PostingRow.seq, PostingRow.line)
+        )
+        lines: dict[str, list[PostedLine]] = {}
+        for row in rows:
+            lines.setdefault(row.entry_id, []).append(
+                PostedLine(row.account, row.asset, row.amount, row.balance)
+            )
+        return sorted((_entry(h, tuple(lines.get(h.id, ()))) for h in heads), key=lambda e: e.seq)
+
     async def page(self, scope: BalanceScope, before_seq: int | None, limit: int) -> list[Entry]:
         """Newest first: a user's entries, or those touching one bot's accounts."""
         query = select(JournalEntry).where(JournalEntry.user_id == scope.user_id)
