@@ -26,29 +26,14 @@ class Recorder:
         self.ledger = ledger
 
     async def save_order(self, order: Order, user_id: str, now: datetime) -> OrderRow:
+        values = _order_values(order, user_id, now)
         row = await self.s.get(OrderRow, order.id)
         if row is None:
-            row = OrderRow(
-                id=order.id,
-                user_id=user_id,
-                bot_id=order.bot_id,
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side,
-                type=order.type,
-                time_in_force=order.time_in_force,
-                qty=order.qty,
-                limit_price=order.limit_price,
-                stop_price=order.stop_price,
-                created_at=order.created_at,
-            )
+            row = OrderRow(**values)
             self.s.add(row)
-        row.status = order.status
-        row.filled_qty = order.filled_qty
-        row.avg_price = order.avg_price
-        row.fees = order.fees
-        row.reason = order.reason
-        row.updated_at = now
+        else:
+            for name in _ORDER_PROGRESS:
+                setattr(row, name, values[name])
         await self.s.flush()  # fills reference the order row
         return row
 
@@ -89,28 +74,7 @@ class Rows:
         self.traces: list[dict[str, Any]] = []
 
     def order(self, order: Order, user_id: str, now: datetime) -> None:
-        self.orders.append(
-            {
-                "id": order.id,
-                "user_id": user_id,
-                "bot_id": order.bot_id,
-                "client_order_id": order.client_order_id,
-                "symbol": order.symbol,
-                "side": order.side,
-                "type": order.type,
-                "time_in_force": order.time_in_force,
-                "qty": order.qty,
-                "limit_price": order.limit_price,
-                "stop_price": order.stop_price,
-                "created_at": order.created_at,
-                "status": order.status,
-                "filled_qty": order.filled_qty,
-                "avg_price": order.avg_price,
-                "fees": order.fees,
-                "reason": order.reason,
-                "updated_at": now,
-            }
-        )
+        self.orders.append(_order_values(order, user_id, now))
 
     def fill(self, fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> None:
         self.fills.append(_fill_values(fill, user_id, bot_id, entry))
@@ -204,3 +168,30 @@ def _realised(entry: journal.Entry, bot_id: str) -> Any:
     pnl_account = journal.bot_account(bot_id, "pnl")
     total = sum((p.amount for p in entry.postings if p.account == pnl_account), start=journal.ZERO)
     return -total
+
+
+_ORDER_PROGRESS = ("status", "filled_qty", "avg_price", "fees", "reason", "updated_at")
+
+
+def _order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
+    """An order as an `orders` row (used for ORM rows and bulk inserts alike)."""
+    return {
+        "id": order.id,
+        "user_id": user_id,
+        "bot_id": order.bot_id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
+        "time_in_force": order.time_in_force,
+        "qty": order.qty,
+        "limit_price": order.limit_price,
+        "stop_price": order.stop_price,
+        "created_at": order.created_at,
+        "status": order.status,
+        "filled_qty": order.filled_qty,
+        "avg_price": order.avg_price,
+        "fees": order.fees,
+        "reason": order.reason,
+        "updated_at": now,
+    }
