@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import tempfile
 import time
@@ -46,7 +48,7 @@ STRATEGIES = (
 SYMBOLS = ("BTC/ZAR", "ETH/ZAR", "XRP/ZAR")
 
 
-async def main(bots: int, steps: int, timeframe: int) -> None:
+async def main(bots: int, steps: int, timeframe: int, profile: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), env="test")
         clock = ManualClock()
@@ -81,18 +83,24 @@ async def main(bots: int, steps: int, timeframe: int) -> None:
             latencies.extend([per_bot] * len(runners))
 
         engine._on_candle = timed  # type: ignore[method-assign]
-        t0 = time.perf_counter()
+        profiler = cProfile.Profile() if profile else None
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         for batch in batches:
             clock.set(max(clock.now(), batch[0].ts))
             for event in batch:
                 await engine.handle(event)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         async with rt.sessions() as s:
             fills = int((await s.execute(select(func.count(FillRow.id)))).scalar_one())
         await rt.close()
     lat = sorted(latencies)
     print(f"bots={bots} steps={steps} timeframe={timeframe}s market_events={events}")
-    print(f"engine wall time      : {elapsed:8.2f} s")
+    print(f"engine wall time      : {elapsed:8.2f} s   (CPU, all threads: {cpu:.2f} s)")
     print(f"market events/s       : {events / elapsed:10,.0f}   (target >= 50,000)")
     print(f"decisions             : {len(lat):8d}")
     if lat:
@@ -110,5 +118,6 @@ if __name__ == "__main__":
     parser.add_argument("--bots", type=int, default=100)
     parser.add_argument("--steps", type=int, default=3600)
     parser.add_argument("--timeframe", type=int, default=60)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
     args = parser.parse_args()
-    asyncio.run(main(args.bots, args.steps, args.timeframe))
+    asyncio.run(main(args.bots, args.steps, args.timeframe, args.profile))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from amarktai.accounts.models import User
 from amarktai.db.engine import make_sessionmaker, transaction
 from amarktai.engine.models import DecisionTrace, FillRow, OrderRow
-from amarktai.engine.runner import BarWindow, Engine, _bars
+from amarktai.engine.runner import BarWindow, Engine, _bars, candle_row
 from amarktai.engine.service import BotService, BotSpec
 from amarktai.execution.orders import Order
 from amarktai.execution.paper import Execution
@@ -98,12 +98,12 @@ def test_the_bar_window_matches_rebuilding_the_bars() -> None:
         c = candle(i, str(1000 + (i * 37) % 101))
         keep = 5 if i < 150 else 9  # a strategy's lookback may differ between pushes
         kept = [*kept, c][-keep:]
-        got, want = window.push(c, keep), _bars(kept)
+        got, want = window.push(candle_row(c), keep), _bars(kept)
         for name in ("time", "open", "high", "low", "close", "volume"):
             assert np.array_equal(getattr(got, name), getattr(want, name)), (i, name)
             assert not getattr(got, name).flags.writeable
-    first = window.push(candle(300), 3)
+    first = window.push(candle_row(candle(300)), 3)
     before = first.close.copy()
     for i in range(301, 400):
-        window.push(candle(i, "5"), 3)
+        window.push(candle_row(candle(i, "5")), 3)
     assert np.array_equal(first.close, before)  # bars handed out earlier never change

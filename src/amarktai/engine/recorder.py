@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from amarktai.db.bulk import BulkInsert
 from amarktai.engine.models import DecisionTrace, FillRow, OrderRow
 from amarktai.execution.orders import Fill, Order
 from amarktai.kit.ids import new_id
@@ -97,13 +98,12 @@ class Rows:
 
     async def insert(self, s: AsyncSession) -> None:
         """Orders first: fills reference them."""
-        for model, rows in (
-            (OrderRow, self.orders),
-            (FillRow, self.fills),
-            (DecisionTrace, self.traces),
+        for bulk, rows in (
+            (_ORDER_INSERT, self.orders),
+            (_FILL_INSERT, self.fills),
+            (_TRACE_INSERT, self.traces),
         ):
-            if rows:
-                await s.execute(insert(cast(Table, model.__table__)), rows)  # Core executemany
+            await bulk.run(s, [tuple(row[name] for name in bulk.columns) for row in rows])
 
 
 def ledger_fill(fill: Fill, bot_id: str, inst: Instrument) -> journal.Fill:
@@ -195,3 +195,14 @@ def _order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
         "reason": order.reason,
         "updated_at": now,
     }
+
+
+def _columns(model: type[OrderRow | FillRow | DecisionTrace]) -> BulkInsert:
+    table = cast(Table, model.__table__)
+    return BulkInsert(table, tuple(table.c.keys()))
+
+
+# Every column of each table: the *_values helpers above set them all.
+_ORDER_INSERT = _columns(OrderRow)
+_FILL_INSERT = _columns(FillRow)
+_TRACE_INSERT = _columns(DecisionTrace)

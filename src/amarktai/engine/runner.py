@@ -42,7 +42,8 @@ from amarktai.execution.paper import (
 from amarktai.kit.clock import Clock
 from amarktai.kit.errors import DomainError
 from amarktai.ledger import journal
-from amarktai.ledger.service import FillRequest, LedgerService
+from amarktai.ledger.repository import UserKey
+from amarktai.ledger.service import FillRequest, LedgerService, fill_keys
 from amarktai.markets.candles import CandleAggregator
 from amarktai.markets.history import PriceHistory
 from amarktai.markets.instruments import InstrumentRegistry
@@ -74,16 +75,23 @@ class BotRunner:
     exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
     window: BarWindow = field(default_factory=lambda: BarWindow())
 
-    def push(self, candle: Candle) -> Bars:
+    def push(self, candle: Candle, row: CandleRow | None = None) -> Bars:
         self.bars.append(candle)
         keep = max(self.strategy.lookback_bars, 1) + 1
         while len(self.bars) > keep:
             self.bars.popleft()
         self.bar_index += 1
-        return self.window.push(candle, keep)
+        return self.window.push(row or candle_row(candle), keep)
 
 
 _COLUMNS = ("open", "high", "low", "close", "volume")
+CandleRow = tuple[np.datetime64, tuple[float, ...]]
+
+
+def candle_row(candle: Candle) -> CandleRow:
+    """A candle as one BarWindow row, converted once for every bot on its stream."""
+    ts = np.datetime64(candle.ts.replace(tzinfo=None), "ns")
+    return ts, tuple(float(getattr(candle, name)) for name in _COLUMNS)
 
 
 class BarWindow:
@@ -97,13 +105,13 @@ class BarWindow:
         self.cols: list[npt.NDArray[np.float64]] = []
         self.start = self.end = 0
 
-    def push(self, candle: Candle, keep: int) -> Bars:
+    def push(self, row: CandleRow, keep: int) -> Bars:
         if self.end >= len(self.time):
             self._grow(keep)
         i = self.end
-        self.time[i] = np.datetime64(candle.ts.replace(tzinfo=None), "ns")
-        for col, name in zip(self.cols, _COLUMNS, strict=True):
-            col[i] = float(getattr(candle, name))
+        self.time[i], values = row
+        for col, value in zip(self.cols, values, strict=True):
+            col[i] = value
         self.end += 1
         self.start = max(self.start, self.end - keep)
         views = [_frozen(a[self.start : self.end]) for a in (self.time, *self.cols)]
@@ -282,18 +290,23 @@ class Engine:
         events: list[tuple[str, str, dict[str, Any]]] = []
         async with transaction(self.sessions) as s:
             ledger = LedgerService(s, self.clock)
-            bars = {runner.bot_id: runner.push(candle) for runner in runners}
+            row = candle_row(candle)
+            bars = {runner.bot_id: runner.push(candle, row) for runner in runners}
             bots = await TradingRepository(s).bots_by_id([r.bot_id for r in runners])
             live = [(r, bots[r.bot_id]) for r in runners if r.bot_id in bots]
-            held = await holdings_of(
-                ledger, [(bot.user_id, bot.id, r.instrument) for r, bot in live]
+            # The chain lock first: the balances read next then stay true until the
+            # commit, so the decisions and the ledger batch share one read of them.
+            await ledger.lock()
+            known = await ledger.repo.latest_balances_many(
+                [key for r, bot in live for key in _bot_keys(bot.user_id, r)]
             )
             cache = await GateCache.load(s, [bot.user_id for _, bot in live])
             steps: list[_Step] = []
             for runner, bot in live:
                 try:
+                    held = _holdings(known, bot.user_id, runner)
                     step, cache = await self._decide(
-                        s, ledger, cache, runner, bot, bars[runner.bot_id], held[bot.id], candle
+                        s, ledger, cache, runner, bot, bars[runner.bot_id], held, candle
                     )
                 except Exception:  # isolate: the other bots still decide on this candle
                     log.exception("bot_step_failed", bot_id=runner.bot_id)
@@ -303,7 +316,7 @@ class Engine:
             for runner in runners:
                 if runner.bot_id not in bots:
                     self.runners.pop(runner.bot_id, None)
-            await self._write(s, ledger, steps, events)
+            await self._write(s, ledger, steps, events, known)
         await self._emit(events)
 
     async def _decide(
@@ -398,15 +411,18 @@ class Engine:
         ledger: LedgerService,
         steps: list[_Step],
         events: list[tuple[str, str, dict[str, Any]]],
+        known: dict[UserKey, Decimal | None] | None = None,
     ) -> None:
         """Book and store every bot's step of this candle with a handful of statements.
 
         One savepoint guards the whole batch: if it fails unexpectedly (not a ledger
         refusal, which `_book` handles per order), it is rolled back and each bot's step
-        is written alone in its own savepoint, so one bad step cannot sink the others."""
+        is written alone in its own savepoint, so one bad step cannot sink the others.
+        `known` (balances read under the chain lock) serves the batch only: after a
+        rollback each step re-reads what the steps before it left."""
         try:
             async with s.begin_nested():
-                written = await self._book(s, ledger, steps)
+                written = await self._book(s, ledger, steps, known)
         except Exception:
             log.exception("candle_batch_failed", bots=len(steps))
             written = []
@@ -419,7 +435,11 @@ class Engine:
         events.extend(written)
 
     async def _book(
-        self, s: AsyncSession, ledger: LedgerService, steps: list[_Step]
+        self,
+        s: AsyncSession,
+        ledger: LedgerService,
+        steps: list[_Step],
+        known: dict[UserKey, Decimal | None] | None = None,
     ) -> list[tuple[str, str, dict[str, Any]]]:
         """Post all fills to the ledger in one batched append (an order the ledger
         refuses is not booked, the others are), then bulk-insert orders, fills and
@@ -433,7 +453,9 @@ class Engine:
                 ]
                 for st in trading
                 if st.execution is not None
-            ]
+            ],
+            known=known,
+            fresh_refs=True,  # fill ids the venue minted in this step
         )
         booked = dict(zip((id(st) for st in trading), posted, strict=True))
         rows = Rows()
@@ -537,26 +559,23 @@ class Engine:
                 await listener(user_id, kind, payload)
 
 
-async def holdings_of(
-    ledger: LedgerService, bots: Iterable[tuple[str, str, Instrument]]
-) -> dict[str, Holdings]:
-    """`bot_holdings` of many bots (user_id, bot_id, instrument), any users, read from the
-    ledger's running balances in one round trip."""
-    wanted = {bot_id: _holding_keys(user_id, bot_id, inst) for user_id, bot_id, inst in bots}
-    found = await ledger.repo.latest_balances_many([k for pair in wanted.values() for k in pair])
-    return {
-        bot_id: Holdings(cash=found[cash] or journal.ZERO, position_qty=found[qty] or journal.ZERO)
-        for bot_id, (cash, qty) in wanted.items()
-    }
+def _bot_keys(user_id: str, runner: BotRunner) -> list[UserKey]:
+    """Every running balance the bot's decision and its fills read."""
+    inst = runner.instrument
+    return [(user_id, *key) for key in fill_keys(runner.bot_id, inst.base, inst.quote)]
 
 
-def _holding_keys(
-    user_id: str, bot_id: str, instrument: Instrument
-) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+def _holding_keys(user_id: str, bot_id: str, instrument: Instrument) -> tuple[UserKey, UserKey]:
     return (
         (user_id, journal.bot_account(bot_id, "cash"), instrument.quote),
         (user_id, journal.bot_account(bot_id, "position"), instrument.base),
     )
+
+
+def _holdings(known: dict[UserKey, Decimal | None], user_id: str, runner: BotRunner) -> Holdings:
+    inst = runner.instrument
+    cash, qty = _holding_keys(user_id, runner.bot_id, inst)
+    return Holdings(cash=known[cash] or journal.ZERO, position_qty=known[qty] or journal.ZERO)
 
 
 async def bot_holdings(

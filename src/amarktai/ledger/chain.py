@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from amarktai.ledger.journal import Entry, decimal_text
+from amarktai.kit.hashchain import chain_hash
+from amarktai.kit.ids import new_id
+from amarktai.ledger.journal import Entry, EntryDraft, PostedLine, decimal_text
 
 LOCK = "ledger"
 
@@ -82,3 +84,32 @@ def payload(entry: Entry, postings: Sequence[ChainPosting]) -> dict[str, Any]:
         "ref": entry.ref,
         "postings": [_posting(row) for row in postings],
     }
+
+
+def seal(
+    draft: EntryDraft,
+    lines: tuple[PostedLine, ...],
+    *,
+    seq: int,
+    prev_hash: str,
+    ts: datetime,
+) -> tuple[Entry, list[ChainPosting]]:
+    """The entry a draft becomes at this place in the chain, hashed, with its stored rows
+    (built once here and reused by the insert)."""
+    fields: dict[str, Any] = {
+        "id": new_id(),
+        "seq": seq,
+        "ts": ts,
+        "kind": draft.kind,
+        "user_id": draft.user_id,
+        "bot_id": draft.bot_id,
+        "description": draft.description,
+        "reverses_id": draft.reverses_id,
+        "ref": draft.ref,
+        "prev_hash": prev_hash,
+        "postings": lines,
+    }
+    unsealed = Entry(hash="", **fields)
+    rows = postings_of(unsealed)
+    entry = Entry(hash=chain_hash(prev_hash, payload(unsealed, rows)), **fields)
+    return entry, rows

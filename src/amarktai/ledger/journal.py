@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
@@ -33,6 +33,9 @@ QUANTUM = Decimal(1).scaleb(-SCALE)
 MAX_ABS = Decimal(10) ** 20
 PRECISION = 60
 ZERO = Decimal(0)
+# The ledger's arithmetic context, shared rather than entered per operation (a
+# `localcontext()` block costs more than the addition it guards, on every posting).
+CONTEXT = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN)
 
 USER_ACCOUNTS = frozenset({"cash", "external", "fees", "equity"})
 BOT_ACCOUNTS = frozenset({"cash", "position", "trading", "fees", "pnl"})
@@ -80,7 +83,14 @@ def trading_account(bot_id: str, base: str, quote: str) -> str:
 
 def parse_account(path: str) -> AccountPath:
     """Split and check an account path, so a typo can never open a new, unbalanced account."""
-    parts = path.split(":") if isinstance(path, str) else []
+    if not isinstance(path, str):
+        raise ValidationFailed(f"unknown account {path!r}", code="invalid_account")
+    return _parse_account(path)
+
+
+@lru_cache(maxsize=1 << 16)  # pure and hot: every posting's account is parsed
+def _parse_account(path: str) -> AccountPath:
+    parts = path.split(":")
     if len(parts) not in (3, 4) or parts[0] not in ("user", "bot"):
         raise ValidationFailed(f"unknown account {path!r}", code="invalid_account")
     scope: Literal["user", "bot"] = "user" if parts[0] == "user" else "bot"
@@ -116,16 +126,12 @@ def bot_of(account: str) -> str | None:
 
 def exact(value: Decimal) -> Decimal:
     """Round to the stored scale, so what is hashed is exactly what the database keeps."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN, context=CONTEXT)
 
 
 def add(a: Decimal, b: Decimal) -> Decimal:
     """Add without the default 28-digit context silently rounding large, fine amounts."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return a + b
+    return CONTEXT.add(a, b)
 
 
 def total(values: Iterable[Decimal]) -> Decimal:
@@ -137,9 +143,7 @@ def total(values: Iterable[Decimal]) -> Decimal:
 
 def decimal_text(value: Decimal) -> str:
     """Canonical text of a Decimal for hashing: equal numbers give equal text at any scale."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return format(value.normalize(), "f")
+    return format(value.normalize(CONTEXT), "f")
 
 
 def check_amount(value: object, what: str = "amount") -> Decimal:
@@ -238,9 +242,7 @@ class Position:
         """Average-cost basis leaving the position when `qty` is sold."""
         if qty >= self.qty:
             return self.cost
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return exact(self.cost * qty / self.qty)
+        return exact(CONTEXT.divide(CONTEXT.multiply(self.cost, qty), self.qty))
 
 
 def validate(draft: EntryDraft) -> None:
@@ -445,9 +447,7 @@ class Fill:
     def value(self) -> Decimal:
         if self.notional is not None:
             return check_positive(self.notional, "notional")
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return exact(self.qty * self.price)
+        return exact(CONTEXT.multiply(self.qty, self.price))
 
 
 def fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDraft:

@@ -13,11 +13,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, TextualSelect, and_, exists, func, insert, or_, select, text
+from sqlalchemy import Select, Table, TextualSelect, and_, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from amarktai.db.bulk import BulkInsert
 from amarktai.kit.ids import new_id
-from amarktai.ledger.chain import ChainPosting, postings_of
+from amarktai.ledger.chain import ChainPosting
 from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine
 from amarktai.ledger.models import JournalEntry, PostingRow
 
@@ -159,22 +160,17 @@ class LedgerRepository:
         )
         return [(row.account, row.asset, row.balance) for row in rows]
 
-    async def insert(self, entry: Entry) -> None:
-        """Append one entry and its postings with Core inserts (no identity-map growth)."""
-        await self.session.execute(insert(JournalEntry).values(_entry_values(entry)))
-        rows = [_posting_values(entry.id, row) for row in postings_of(entry)]
-        await self.session.execute(insert(PostingRow), rows)
-
-    async def insert_many(self, entries: Sequence[Entry]) -> None:
-        """Append entries (already chained, in seq order) with two executemany inserts."""
+    async def insert_many(self, entries: Sequence[Entry], rows: Sequence[ChainPosting]) -> None:
+        """Append entries (already chained, in seq order) and their posting rows (as
+        `chain.seal` built them) with two executemany inserts."""
         if not entries:
             return
-        # Core inserts on the tables (not the ORM entities): plain executemany, no ORM
-        # bulk-persistence bookkeeping per row.
-        heads = [_entry_values(e) for e in entries]
-        await self.session.execute(insert(cast(Table, JournalEntry.__table__)), heads)
-        rows = [_posting_values(e.id, row) for e in entries for row in postings_of(e)]
-        await self.session.execute(insert(cast(Table, PostingRow.__table__)), rows)
+        heads = [tuple(_entry_values(e).values()) for e in entries]
+        await _ENTRY_INSERT.run(self.session, heads)
+        by_seq = {e.seq: e.id for e in entries}
+        await _POSTING_INSERT.run(
+            self.session, [tuple(_posting_values(by_seq[r.seq], r).values()) for r in rows]
+        )
 
     async def history(self, user_id: str, bot_id: str | None) -> list[Entry]:
         """A user's entries (or those touching one bot), oldest first, in two queries.
@@ -361,6 +357,7 @@ def _entry(head: JournalEntry, lines: tuple[PostedLine, ...]) -> Entry:
 
 
 def _entry_values(entry: Entry) -> dict[str, Any]:
+    """A journal row; key order is `_ENTRY_INSERT`'s column order."""
     return {
         "id": entry.id,
         "seq": entry.seq,
@@ -377,6 +374,7 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
 
 
 def _posting_values(entry_id: str, row: ChainPosting) -> dict[str, Any]:
+    """A posting row; key order is `_POSTING_INSERT`'s column order."""
     return {
         "id": new_id(),
         "entry_id": entry_id,
@@ -390,3 +388,15 @@ def _posting_values(entry_id: str, row: ChainPosting) -> dict[str, Any]:
         "amount": row.amount,
         "balance": row.balance,
     }
+
+
+_ENTRY_INSERT = BulkInsert(
+    cast(Table, JournalEntry.__table__),
+    ("id", "seq", "ts", "user_id", "bot_id", "kind", "description", "reverses_id", "ref",
+     "prev_hash", "hash"),
+)  # fmt: skip
+_POSTING_INSERT = BulkInsert(
+    cast(Table, PostingRow.__table__),
+    ("id", "entry_id", "seq", "line", "ts", "user_id", "account", "bot_id", "asset", "amount",
+     "balance"),
+)  # fmt: skip

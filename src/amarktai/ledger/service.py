@@ -10,7 +10,7 @@ hash) is read under it, so concurrent writers cannot both spend the same cash.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from amarktai.db.locks import chain_lock
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.kit.errors import Conflict, DomainError, NotFound, ValidationFailed
-from amarktai.kit.hashchain import GENESIS, ChainBreak, chain_hash, verify_chain
-from amarktai.kit.ids import new_id
+from amarktai.kit.hashchain import GENESIS, ChainBreak, verify_chain
 from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from amarktai.ledger import journal
-from amarktai.ledger.chain import LOCK, ChainPosting, payload, postings_of
+from amarktai.ledger.chain import LOCK, ChainPosting, payload, seal
 from amarktai.ledger.journal import (
     PRECISION,
     ZERO,
@@ -177,34 +176,55 @@ class LedgerService:
         return [r if isinstance(r, DomainError) else r[0] for r in results]
 
     async def post_fills(
-        self, orders: Sequence[Sequence[FillRequest | tuple[str, Fill]]]
+        self,
+        orders: Sequence[Sequence[FillRequest | tuple[str, Fill]]],
+        *,
+        known: dict[UserKey, Decimal | None] | None = None,
+        fresh_refs: bool = False,
     ) -> list[list[Entry] | DomainError]:
         """Post the fills of many orders, each as `post_fill` would, batched like
         `post_many`; a fill is a FillRequest or a (user_id, fill) pair. An order's fills
         are booked all or none: if the ledger refuses one, that order gets the DomainError
-        and none of its fills is booked; the other orders proceed."""
+        and none of its fills is booked; the other orders proceed.
+
+        `known` holds running balances the caller read under the chain lock in this
+        transaction (`lock`, then `repo.latest_balances_many`), so they are not read
+        again; it is not modified. `fresh_refs` says every ref was minted just now (a
+        venue's new fill ids), so no earlier entry can hold one and the lookup is skipped;
+        the (kind, ref) unique constraint still guards the insert."""
         return await self._post_groups(
-            [[f if isinstance(f, FillRequest) else FillRequest(*f) for f in o] for o in orders]
+            [[f if isinstance(f, FillRequest) else FillRequest(*f) for f in o] for o in orders],
+            known=known,
+            fresh_refs=fresh_refs,
         )
 
+    async def lock(self) -> None:
+        """Take the ledger chain lock for the rest of this transaction: what is read after
+        it (balances, the tip) stays true until the commit."""
+        await chain_lock(self.session, LOCK)
+
     async def _post_groups(
-        self, groups: Sequence[Sequence[EntryDraft | FillRequest]]
+        self,
+        groups: Sequence[Sequence[EntryDraft | FillRequest]],
+        *,
+        known: dict[UserKey, Decimal | None] | None = None,
+        fresh_refs: bool = False,
     ) -> list[list[Entry] | DomainError]:
         items = [item for group in groups for item in group]
         if not items:
             return [[] for _ in groups]
-        await chain_lock(self.session, LOCK)
-        existing = await self.repo.find_by_refs(
-            {ref for item in items if (ref := _ref_of(item)) is not None}
-        )
+        await self.lock()
+        refs = {ref for item in items if (ref := _ref_of(item)) is not None}
+        existing = {} if fresh_refs else await self.repo.find_by_refs(refs)
         keys: set[UserKey] = set()
         for item in items:
             user_id = item.user_id
             item_keys = _fill_keys(item.trade) if isinstance(item, FillRequest) else _keys(item)
             keys.update((user_id, account, asset) for account, asset in item_keys)
-        batch = _Batch(
-            await self.repo.latest_balances_many(keys), existing, await self.repo.tip(), self._now()
-        )
+        balances = dict(known or {})
+        missing = [key for key in keys if key not in balances]
+        balances.update(await self.repo.latest_balances_many(missing) if missing else {})
+        batch = _Batch(balances, existing, await self.repo.tip(), self._now())
         results: list[list[Entry] | DomainError] = []
         for group in groups:
             mark = batch.mark()
@@ -213,7 +233,7 @@ class LedgerService:
             except DomainError as exc:
                 batch.undo(mark)
                 results.append(exc)
-        await self.repo.insert_many(batch.entries)
+        await self.repo.insert_many(batch.entries, batch.rows)
         return results
 
     async def _post_one(self, batch: _Batch, item: EntryDraft | FillRequest) -> Entry:
@@ -262,8 +282,8 @@ class LedgerService:
         fetched = await self.repo.latest_balances(draft.user_id, missing)
         start = {key: known[key] if key in known else fetched[key] for key in _keys(draft)}
         await self._check_bots(draft, start)
-        entry = await self._chained(draft, _apply(draft, start))
-        await self.repo.insert(entry)
+        entry, rows = await self._chained(draft, _apply(draft, start))
+        await self.repo.insert_many([entry], rows)
         return entry
 
     async def _check_bots(
@@ -304,24 +324,14 @@ class LedgerService:
                 "a reversal must mirror the original postings", code="reversal_mismatch"
             )
 
-    async def _chained(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
+    async def _chained(
+        self, draft: EntryDraft, lines: tuple[PostedLine, ...]
+    ) -> tuple[Entry, list[ChainPosting]]:
         tip = await self.repo.tip()
         now = self._now()
-        entry = Entry(
-            id=new_id(),
-            seq=tip.seq + 1 if tip else 1,
-            ts=max(now, tip.ts) if tip else now,
-            kind=draft.kind,
-            user_id=draft.user_id,
-            bot_id=draft.bot_id,
-            description=draft.description,
-            reverses_id=draft.reverses_id,
-            ref=draft.ref,
-            prev_hash=tip.hash if tip else GENESIS,
-            hash="",
-            postings=lines,
-        )
-        return replace(entry, hash=chain_hash(entry.prev_hash, payload(entry, postings_of(entry))))
+        if tip is None:
+            return seal(draft, lines, seq=1, prev_hash=GENESIS, ts=now)
+        return seal(draft, lines, seq=tip.seq + 1, prev_hash=tip.hash, ts=max(now, tip.ts))
 
     def _now(self) -> datetime:
         now = self.clock.now()
@@ -507,6 +517,7 @@ class _Batch:
         self.refs = existing
         self.owners: dict[str, str] = {}
         self.entries: list[Entry] = []
+        self.rows: list[ChainPosting] = []  # the entries' posting rows, in order
         self.by_id: dict[str, Entry] = {}
         self.seq = tip.seq if tip else 0
         self.hash = tip.hash if tip else GENESIS
@@ -520,24 +531,11 @@ class _Batch:
         return self.refs.get((kind, ref))
 
     def chain(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
-        entry = Entry(
-            id=new_id(),
-            seq=self.seq + 1,
-            ts=self.ts,
-            kind=draft.kind,
-            user_id=draft.user_id,
-            bot_id=draft.bot_id,
-            description=draft.description,
-            reverses_id=draft.reverses_id,
-            ref=draft.ref,
-            prev_hash=self.hash,
-            hash="",
-            postings=lines,
-        )
-        entry = replace(entry, hash=chain_hash(entry.prev_hash, payload(entry, postings_of(entry))))
+        entry, rows = seal(draft, lines, seq=self.seq + 1, prev_hash=self.hash, ts=self.ts)
         self._log.append(("chain", (self.seq, self.hash), None))
         self.seq, self.hash = entry.seq, entry.hash
         self.entries.append(entry)
+        self.rows.extend(rows)
         self.by_id[entry.id] = entry
         for line in lines:
             key = (draft.user_id, line.account, line.asset)
@@ -570,6 +568,7 @@ class _Batch:
                 del self.refs[key]  # type: ignore[arg-type]
         for entry in self.entries[entries:]:
             del self.by_id[entry.id]
+            del self.rows[-len(entry.postings) :]
         del self.entries[entries:]
 
 
@@ -636,15 +635,22 @@ def _position(trading_base: Decimal | None, trading_quote: Decimal | None) -> Po
 
 def _fill_keys(trade: Fill) -> list[tuple[str, str]]:
     """Every balance a fill of `trade` may touch, read in one round trip."""
-    trading = trading_account(trade.bot_id, trade.base, trade.quote)
-    cash, fee_asset = bot_account(trade.bot_id, "cash"), trade.fee_asset or trade.quote
+    return fill_keys(trade.bot_id, trade.base, trade.quote, trade.fee_asset)
+
+
+def fill_keys(
+    bot_id: str, base: str, quote: str, fee_asset: str | None = None
+) -> list[tuple[str, str]]:
+    """The (account, asset) balances a fill of this bot through base/quote may touch."""
+    trading = trading_account(bot_id, base, quote)
+    cash, fee_asset = bot_account(bot_id, "cash"), fee_asset or quote
     keys = [
-        (trading, trade.base),
-        (trading, trade.quote),
-        (cash, trade.quote),
-        (bot_account(trade.bot_id, "position"), trade.base),
-        (bot_account(trade.bot_id, "pnl"), trade.quote),
-        (bot_account(trade.bot_id, "fees"), fee_asset),
+        (trading, base),
+        (trading, quote),
+        (cash, quote),
+        (bot_account(bot_id, "position"), base),
+        (bot_account(bot_id, "pnl"), quote),
+        (bot_account(bot_id, "fees"), fee_asset),
         (cash, fee_asset),
     ]
     return list(dict.fromkeys(keys))
