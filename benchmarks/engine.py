@@ -1,15 +1,25 @@
 """End-to-end engine benchmark in one process, on the embedded default (SQLite):
-recorded market events → 100 bots (strategy → pre-trade checks → paper fill → ledger).
+market events → 100 bots (strategy → pre-trade checks → paper fill → ledger).
+
+Two markets, each run on a fresh database:
+
+* ``replay`` (the issue's scenario): every trade print of Binance's BTC/USDT and
+  ETH/USDT spot WebSocket capture in ../shared/data (hftbacktest, 2024-08-08 23:54 →
+  08-09 00:05, about 34,000 prints in 11 minutes), replayed as fast as possible; the bots
+  decide on 1-minute candles built from those prints.
+* ``sim``: the seeded `sim` market (trade prints and book updates on three ZAR pairs), one
+  simulated hour: a decision-heavy mix (about 4.6 events per decision).
 
 Prints market events/s through the engine (wall time of `Engine.handle` over every
 event, candle closes included), p50/p99 decision latency (the wall time of one candle
 close, which decides for every bot on that stream, divided by its bots: an average per
 bot, not a per-bot measurement), and committed fills/s (fills in the database after the
 run / the same wall time; each fill = order row + fill row + ledger entry + postings +
-decision trace, committed). The DCA bots all trade BTC/ZAR, so one stream in three
-carries the fills. Not a test: run it by hand.
+decision trace, committed). The DCA bots buy on every bar, so a third of the decisions
+are fills. Not a test: run it by hand.
 
-    .venv/bin/python benchmarks/engine.py [--bots 100] [--steps 3600] [--timeframe 60]
+    .venv/bin/python benchmarks/engine.py [--market replay|sim|both] [--bots 100]
+        [--steps 3600] [--timeframe 60] [--profile]
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import pstats
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,7 +48,9 @@ from amarktai.engine.service import BotService, BotSpec
 from amarktai.kit.clock import ManualClock
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
+from amarktai.markets.replay import ReplayMarket, shared_data_dir
 from amarktai.markets.sim import SimConfig, SimMarket
+from amarktai.markets.types import MarketEvent, event_time
 from amarktai.runtime import build_runtime
 
 STRATEGIES = (
@@ -45,33 +58,53 @@ STRATEGIES = (
     ("sma_cross", {"fast": 3, "slow": 8}),
     ("rsi_reversion", {"period": 5, "oversold": 45.0, "exit": 55.0}),
 )
-SYMBOLS = ("BTC/ZAR", "ETH/ZAR", "XRP/ZAR")
+CAPTURE = "more/orderbook_trades/nkaz001__hftbacktest/spot"
+CAPTURE_FILES = ("btcusdt_20240808.gz", "btcusdt_20240809.gz")
+CAPTURE_FILES += ("ethusdt_20240808.gz", "ethusdt_20240809.gz")
 
 
-async def main(bots: int, steps: int, timeframe: int, profile: bool = False) -> None:
+def replay_events() -> tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]:
+    market = ReplayMarket.from_files(shared_data_dir() / CAPTURE / f for f in CAPTURE_FILES)
+    return "replay", "USDT", ("BTC/USDT", "ETH/USDT"), [[e] for e in market.events()]
+
+
+def sim_events(steps: int) -> tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]:
+    market = SimMarket(SimConfig(seed=3), start=ManualClock().now())
+    batches = [b for _, b in zip(range(steps), market.steps(), strict=False)]
+    return "sim", "ZAR", ("BTC/ZAR", "ETH/ZAR", "XRP/ZAR"), batches
+
+
+async def run(
+    exchange: str,
+    quote: str,
+    symbols: Sequence[str],
+    batches: list[list[MarketEvent]],
+    bots: int,
+    timeframe: int,
+    profile: bool,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), env="test")
-        clock = ManualClock()
+        clock = ManualClock(event_time(batches[0][0]))
         rt = build_runtime(settings, clock=clock, passwords=Passwords(1, 1024))
         await upgrade(rt.engine)
         async with transaction(rt.sessions) as s:
             user = await accounts(rt, s).register("bench@example.com", "benchmark password")
             await LedgerService(s, clock).post(
-                journal.deposit(user.id, "ZAR", Decimal(100_000_000))
+                journal.deposit(user.id, quote, Decimal(100_000_000))
             )
             svc = BotService(s, clock, rt.instruments)
             for i in range(bots):
                 name, params = STRATEGIES[i % len(STRATEGIES)]
+                symbol = symbols[i % len(symbols)]
                 spec = BotSpec(
-                    f"bot{i}", name, params, "sim", SYMBOLS[i % 3], timeframe, "paper_public", {}
+                    f"bot{i}", name, params, exchange, symbol, timeframe, "paper_public", {}
                 )
                 bot = await svc.create(user.id, spec)
                 await svc.allocate(user.id, bot.id, Decimal(500_000))
                 await svc.act(user.id, bot.id, "start")
-        market = SimMarket(SimConfig(seed=3), start=clock.now())
-        batches = [b for _, b in zip(range(steps), market.steps(), strict=False)]
         events = sum(len(b) for b in batches)
-        engine = Engine(rt.sessions, clock, rt.instruments)
+        engine = Engine(rt.sessions, clock, rt.instruments, exchange=exchange)
         await engine.load()
         latencies: list[float] = []
         original = engine._on_candle
@@ -88,7 +121,7 @@ async def main(bots: int, steps: int, timeframe: int, profile: bool = False) -> 
         if profiler:
             profiler.enable()
         for batch in batches:
-            clock.set(max(clock.now(), batch[0].ts))
+            clock.set(max(clock.now(), event_time(batch[0])))
             for event in batch:
                 await engine.handle(event)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -99,7 +132,7 @@ async def main(bots: int, steps: int, timeframe: int, profile: bool = False) -> 
             fills = int((await s.execute(select(func.count(FillRow.id)))).scalar_one())
         await rt.close()
     lat = sorted(latencies)
-    print(f"bots={bots} steps={steps} timeframe={timeframe}s market_events={events}")
+    print(f"== market {exchange}: bots={bots} timeframe={timeframe}s market_events={events}")
     print(f"engine wall time      : {elapsed:8.2f} s   (CPU, all threads: {cpu:.2f} s)")
     print(f"market events/s       : {events / elapsed:10,.0f}   (target >= 50,000)")
     print(f"decisions             : {len(lat):8d}")
@@ -115,9 +148,18 @@ async def main(bots: int, steps: int, timeframe: int, profile: bool = False) -> 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--market", choices=("replay", "sim", "both"), default="both")
     parser.add_argument("--bots", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=3600)
+    parser.add_argument("--steps", type=int, default=3600, help="sim: seconds simulated")
     parser.add_argument("--timeframe", type=int, default=60)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
     args = parser.parse_args()
-    asyncio.run(main(args.bots, args.steps, args.timeframe, args.profile))
+    scenarios = []
+    if args.market in ("replay", "both"):
+        scenarios.append(replay_events())
+    if args.market in ("sim", "both"):
+        scenarios.append(sim_events(args.steps))
+    for exchange, quote, symbols, batches in scenarios:
+        asyncio.run(
+            run(exchange, quote, symbols, batches, args.bots, args.timeframe, args.profile)
+        )

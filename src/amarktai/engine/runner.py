@@ -42,6 +42,7 @@ from amarktai.execution.paper import (
 from amarktai.kit.clock import Clock
 from amarktai.kit.errors import DomainError
 from amarktai.ledger import journal
+from amarktai.ledger.mirror import BalanceMirror
 from amarktai.ledger.repository import UserKey
 from amarktai.ledger.service import FillRequest, LedgerService, fill_keys
 from amarktai.markets.candles import CandleAggregator
@@ -173,6 +174,7 @@ class Engine:
         self._listeners = list(listeners)
         self.last_prices: dict[str, Decimal] = {}
         self.history = PriceHistory()  # recent 1 s bars: charts and marking to market
+        self.mirror = BalanceMirror()  # the bots' running balances between candle closes
 
     # -- bot set --------------------------------------------------------------------
     async def load(self) -> None:
@@ -288,6 +290,20 @@ class Engine:
         the ledger books all fills in one batched append (refusing an order only its own
         fills, never another bot's), and orders, fills and traces are bulk-inserted."""
         events: list[tuple[str, str, dict[str, Any]]] = []
+        try:
+            await self._close(candle, runners, events)
+        except BaseException:
+            self.mirror.end(committed=False)
+            raise
+        self.mirror.end(committed=True)
+        await self._emit(events)
+
+    async def _close(
+        self,
+        candle: Candle,
+        runners: list[BotRunner],
+        events: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
         async with transaction(self.sessions) as s:
             ledger = LedgerService(s, self.clock)
             row = candle_row(candle)
@@ -297,8 +313,8 @@ class Engine:
             # The chain lock first: the balances read next then stay true until the
             # commit, so the decisions and the ledger batch share one read of them.
             await ledger.lock()
-            known = await ledger.repo.latest_balances_many(
-                [key for r, bot in live for key in _bot_keys(bot.user_id, r)]
+            known = await self.mirror.read(
+                ledger.repo, [key for r, bot in live for key in _bot_keys(bot.user_id, r)]
             )
             cache = await GateCache.load(s, [bot.user_id for _, bot in live])
             steps: list[_Step] = []
@@ -316,8 +332,7 @@ class Engine:
             for runner in runners:
                 if runner.bot_id not in bots:
                     self.runners.pop(runner.bot_id, None)
-            await self._write(s, ledger, steps, events, known)
-        await self._emit(events)
+            await self._write(s, ledger, steps, events)
 
     async def _decide(
         self,
@@ -411,20 +426,20 @@ class Engine:
         ledger: LedgerService,
         steps: list[_Step],
         events: list[tuple[str, str, dict[str, Any]]],
-        known: dict[UserKey, Decimal | None] | None = None,
     ) -> None:
         """Book and store every bot's step of this candle with a handful of statements.
 
         One savepoint guards the whole batch: if it fails unexpectedly (not a ledger
         refusal, which `_book` handles per order), it is rolled back and each bot's step
         is written alone in its own savepoint, so one bad step cannot sink the others.
-        `known` (balances read under the chain lock) serves the batch only: after a
-        rollback each step re-reads what the steps before it left."""
+        The balance mirror serves the batch only: after a rollback it is forgotten and
+        each step re-reads what the steps before it left."""
         try:
             async with s.begin_nested():
-                written = await self._book(s, ledger, steps, known)
+                written = await self._book(s, ledger, steps, self.mirror)
         except Exception:
             log.exception("candle_batch_failed", bots=len(steps))
+            self.mirror.forget()
             written = []
             for step in steps:
                 try:
@@ -439,7 +454,7 @@ class Engine:
         s: AsyncSession,
         ledger: LedgerService,
         steps: list[_Step],
-        known: dict[UserKey, Decimal | None] | None = None,
+        mirror: BalanceMirror | None = None,
     ) -> list[tuple[str, str, dict[str, Any]]]:
         """Post all fills to the ledger in one batched append (an order the ledger
         refuses is not booked, the others are), then bulk-insert orders, fills and
@@ -454,7 +469,7 @@ class Engine:
                 for st in trading
                 if st.execution is not None
             ],
-            known=known,
+            mirror=mirror,
             fresh_refs=True,  # fill ids the venue minted in this step
         )
         booked = dict(zip((id(st) for st in trading), posted, strict=True))

@@ -310,7 +310,10 @@ class PaperVenue:
         return [self._state.orders[i] for s in symbols for i in self._state.open.get(s, {})]
 
     def market(self, symbol: str) -> MarketState:
-        return self._markets.setdefault(symbol, MarketState())
+        state = self._markets.get(symbol)
+        if state is None:
+            state = self._markets[symbol] = MarketState()
+        return state
 
     def instrument(self, symbol: str) -> Instrument:
         try:
@@ -456,6 +459,8 @@ class PaperVenue:
         return order
 
     def _on_print(self, event: Trade | Candle) -> list[Fill]:
+        if not self._state.open.get(event.symbol):
+            return []  # hot path: most prints meet no resting order
         fills: list[Fill] = []
         available = print_range(event)[2]
         ts = event_time(event)

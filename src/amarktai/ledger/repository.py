@@ -59,6 +59,21 @@ class LedgerRepository:
         ).one_or_none()
         return ChainTip(row.seq, row.hash, row.ts) if row else None
 
+    async def hash_at(self, seq: int) -> str | None:
+        value = await self.session.scalar(select(JournalEntry.hash).where(JournalEntry.seq == seq))
+        return str(value) if value is not None else None
+
+    async def balances_after(self, seq: int) -> dict[UserKey, Decimal]:
+        """The latest running balance of every key posted to after `seq` (through the
+        journal's seq index and the postings' (entry_id, line) index)."""
+        after = select(JournalEntry.id).where(JournalEntry.seq > seq)
+        rows = await self.session.execute(
+            select(PostingRow.user_id, PostingRow.account, PostingRow.asset, PostingRow.balance)
+            .where(PostingRow.entry_id.in_(after))
+            .order_by(PostingRow.seq, PostingRow.line)
+        )
+        return {(r.user_id, r.account, r.asset): r.balance for r in rows}
+
     async def seq_at(self, as_of: datetime) -> int:
         """Last seq posted at or before `as_of`; ts never decreases along seq."""
         value = await self.session.scalar(

@@ -41,6 +41,7 @@ from amarktai.ledger.journal import (
     parse_account,
     trading_account,
 )
+from amarktai.ledger.mirror import BalanceMirror
 from amarktai.ledger.repository import BalanceScope, ChainTip, LedgerRepository, UserKey
 
 Balances = dict[str, dict[str, Decimal]]
@@ -179,7 +180,7 @@ class LedgerService:
         self,
         orders: Sequence[Sequence[FillRequest | tuple[str, Fill]]],
         *,
-        known: dict[UserKey, Decimal | None] | None = None,
+        mirror: BalanceMirror | None = None,
         fresh_refs: bool = False,
     ) -> list[list[Entry] | DomainError]:
         """Post the fills of many orders, each as `post_fill` would, batched like
@@ -187,14 +188,14 @@ class LedgerService:
         are booked all or none: if the ledger refuses one, that order gets the DomainError
         and none of its fills is booked; the other orders proceed.
 
-        `known` holds running balances the caller read under the chain lock in this
-        transaction (`lock`, then `repo.latest_balances_many`), so they are not read
-        again; it is not modified. `fresh_refs` says every ref was minted just now (a
-        venue's new fill ids), so no earlier entry can hold one and the lookup is skipped;
-        the (kind, ref) unique constraint still guards the insert."""
+        With a `mirror` the balances and the chain tip come from it (see
+        `ledger.mirror`) and the batch's outcome is staged on it. `fresh_refs` says every
+        ref was minted just now (a venue's new fill ids), so no earlier entry can hold one
+        and the lookup is skipped; the (kind, ref) unique constraint still guards the
+        insert."""
         return await self._post_groups(
             [[f if isinstance(f, FillRequest) else FillRequest(*f) for f in o] for o in orders],
-            known=known,
+            mirror=mirror,
             fresh_refs=fresh_refs,
         )
 
@@ -207,7 +208,7 @@ class LedgerService:
         self,
         groups: Sequence[Sequence[EntryDraft | FillRequest]],
         *,
-        known: dict[UserKey, Decimal | None] | None = None,
+        mirror: BalanceMirror | None = None,
         fresh_refs: bool = False,
     ) -> list[list[Entry] | DomainError]:
         items = [item for group in groups for item in group]
@@ -221,10 +222,13 @@ class LedgerService:
             user_id = item.user_id
             item_keys = _fill_keys(item.trade) if isinstance(item, FillRequest) else _keys(item)
             keys.update((user_id, account, asset) for account, asset in item_keys)
-        balances = dict(known or {})
-        missing = [key for key in keys if key not in balances]
-        balances.update(await self.repo.latest_balances_many(missing) if missing else {})
-        batch = _Batch(balances, existing, await self.repo.tip(), self._now())
+        if mirror is not None:
+            balances = await mirror.read(self.repo, keys)
+            tip = mirror.tip
+        else:
+            balances = await self.repo.latest_balances_many(keys)
+            tip = await self.repo.tip()
+        batch = _Batch(balances, existing, tip, self._now())
         results: list[list[Entry] | DomainError] = []
         for group in groups:
             mark = batch.mark()
@@ -234,6 +238,8 @@ class LedgerService:
                 batch.undo(mark)
                 results.append(exc)
         await self.repo.insert_many(batch.entries, batch.rows)
+        if mirror is not None:
+            mirror.stage(batch.running, batch.tip() or tip)
         return results
 
     async def _post_one(self, batch: _Batch, item: EntryDraft | FillRequest) -> Entry:
@@ -526,6 +532,10 @@ class _Batch:
 
     def balance(self, user_id: str, account: str, asset: str) -> Decimal | None:
         return self.running[(user_id, account, asset)]
+
+    def tip(self) -> ChainTip | None:
+        """The chain tip after this batch, or None when it chained nothing."""
+        return ChainTip(self.seq, self.hash, self.ts) if self.entries else None
 
     def posted(self, kind: Kind, ref: str) -> Entry | None:
         return self.refs.get((kind, ref))

@@ -59,6 +59,7 @@ class CandleAggregator:
         self.timeframe = timeframe
         self.fill_gaps = fill_gaps
         self._bar: _Building | None = None
+        self._end: datetime | None = None  # close time of the open bar
 
     @property
     def current(self) -> Candle | None:
@@ -71,8 +72,12 @@ class CandleAggregator:
                 f"trade for {trade.symbol} fed to the {self.symbol} aggregator",
                 code="wrong_symbol",
             )
-        start = bucket_start(trade.ts, self.timeframe)
         bar = self._bar
+        # Hot path (every print): a trade inside the open bar needs no bucket arithmetic.
+        if bar is not None and self._end is not None and bar.ts <= trade.ts < self._end:
+            bar.add(trade)
+            return []
+        start = bucket_start(trade.ts, self.timeframe)
         if bar is not None and start < bar.ts:
             raise ValidationFailed(
                 f"{self.symbol}: trade at {trade.ts.isoformat()} is before the open bar "
@@ -84,11 +89,12 @@ class CandleAggregator:
             return []
         closed = self._close_until(start)
         self._bar = _Building(start, trade.price, trade.price, trade.price, trade.price, trade.qty)
+        self._end = start + timedelta(seconds=self.timeframe)
         return closed
 
     def flush(self) -> Candle | None:
         """Close the open bar (end of a replay or backtest) and return it."""
-        bar, self._bar = self._bar, None
+        bar, self._bar, self._end = self._bar, None, None
         return self._freeze(bar) if bar else None
 
     def _close_until(self, start: datetime) -> list[Candle]:

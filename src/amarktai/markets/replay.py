@@ -313,11 +313,96 @@ def load_trades(path: Path | str, *, symbol: str | None = None) -> list[Trade]:
     ]
 
 
+_CAPTURE_LINE = re.compile(rb"^\d+ [{]")
+_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD", "TUSD", "ZAR", "EUR", "BTC", "ETH", "BNB")
+
+
+def _is_capture(path: Path) -> bool:
+    """A raw exchange WebSocket capture: lines of '<receive time ns> <json message>'."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return bool(_CAPTURE_LINE.match(handle.readline(64)))
+
+
+def _capture_symbol(raw: str) -> str:
+    """'BTCUSDT' -> 'BTC/USDT' (Binance stream symbols carry no separator)."""
+    for quote in _QUOTES:
+        if raw.endswith(quote) and len(raw) > len(quote):
+            return f"{raw[: -len(quote)]}/{quote}"
+    raise ValidationFailed(f"cannot split symbol {raw!r} into base/quote", code="bad_market_data")
+
+
+def load_capture_trades(path: Path | str, *, symbol: str | None = None) -> list[Trade]:
+    """Trade prints from a raw Binance WebSocket capture ('<ns> <json>' per line, as
+    recorded by hftbacktest's collector; other messages — depth diffs, book tickers, the
+    REST snapshot — are skipped). Each `@trade` message is one print at its trade time
+    `T`; `m` (buyer is the maker) makes the taker side a sell. Validated like every
+    trade file: unsorted times, repeated trade ids, non-positive prices or sizes raise
+    naming the file and the line."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    rows: list[tuple[int, str, str, str, str, str]] = []  # line, ms, price, qty, side, id
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if '"e":"trade"' not in line:
+                continue
+            try:
+                data = json.loads(line.split(" ", 1)[1])["data"]
+                rows.append(
+                    (number, str(data["T"]), data["p"], data["q"], data["m"], str(data["t"]))
+                )
+                raw_symbol = data["s"]
+            except (IndexError, KeyError, TypeError, json.JSONDecodeError) as exc:
+                raise ValidationFailed(
+                    f"{path.name} line {number}: not a trade message ({exc})",
+                    code="bad_market_data",
+                ) from None
+    if not rows:
+        raise ValidationFailed(f"{path.name}: no trade messages", code="bad_market_data")
+    frame = pd.DataFrame(
+        {
+            "timestamp": [int(r[1]) for r in rows],
+            "price": pd.to_numeric([r[2] for r in rows], errors="coerce"),
+            "amount": pd.to_numeric([r[3] for r in rows], errors="coerce"),
+            "side": ["sell" if r[4] else "buy" for r in rows],
+            "id": [r[5] for r in rows],
+        }
+    )
+    table = _table(path, frame, "timestamp", ["price", "amount"], ["side", "id"], csv=False)
+    try:
+        _validate_trades(table)
+    except ValidationFailed as exc:  # name the file line too, not only the n-th print
+        row = (exc.details or {}).get("row")
+        if not isinstance(row, int):
+            raise
+        line = rows[row - 1][0]
+        raise ValidationFailed(
+            f"{exc.message} (file line {line})",
+            code="bad_market_data",
+            details={**exc.details, "line": line},
+        ) from None
+    sym = symbol or _capture_symbol(raw_symbol)
+    return [
+        Trade(ts, sym, p, q, side, tid)
+        for ts, p, q, side, tid in zip(
+            _datetimes(table.ts_ns),
+            _decimals(table.values["price"]),
+            _decimals(table.values["amount"]),
+            table.text["side"],
+            table.text["id"],
+            strict=True,
+        )
+    ]
+
+
 def load_file(path: Path | str, *, symbol: str | None = None) -> list[Candle] | list[Trade]:
-    """Candles or trades, whichever the file holds (trade files say so in name or header)."""
+    """Candles or trades, whichever the file holds (trade files say so in name or header;
+    raw exchange captures by their '<ns> <json>' lines)."""
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"no market data file {path}", code="market_data_missing")
+    if _is_capture(path):
+        return load_capture_trades(path, symbol=symbol)
     return (
         load_trades(path, symbol=symbol) if _is_trades(path) else load_candles(path, symbol=symbol)
     )

@@ -191,3 +191,50 @@ async def test_replay_speed_paces_on_clock(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed):
         ReplayMarket([], speed=0)
     assert clock.now() - datetime(2026, 1, 1, tzinfo=UTC) == timedelta(seconds=2)
+
+
+CAPTURE = DATA / "more/orderbook_trades/nkaz001__hftbacktest/spot"
+
+
+def _capture_line(ns: int, trade_id: int, price: str, qty: str, maker: bool, ms: int) -> str:
+    data = {"e": "trade", "E": ms, "s": "BTCUSDT", "t": trade_id, "p": price, "q": qty,
+            "T": ms, "m": maker}  # fmt: skip
+    return f"{ns} {json.dumps({'stream': 'btcusdt@trade', 'data': data}, separators=(',', ':'))}"
+
+
+def test_a_raw_binance_capture_replays_its_trade_prints() -> None:
+    path = CAPTURE / "btcusdt_20240808.gz"
+    with gzip.open(path, "rt") as handle:
+        expected = sum('"e":"trade"' in line for line in handle)
+    trades = load_file(path)
+    assert len(trades) == expected == 9757
+    assert all(isinstance(t, Trade) and t.symbol == "BTC/USDT" for t in trades)
+    first = trades[0]
+    assert first.price == D("61837.63") and first.qty == D("0.02")
+    assert first.side == "sell"  # "m": true, the buyer was the maker: a taker sell
+    assert first.ts == datetime(2024, 8, 8, 23, 54, 15, 342000, tzinfo=UTC)
+    assert all(a.ts <= b.ts for a, b in itertools.pairwise(trades))
+
+
+def test_a_bad_capture_names_the_file_line_and_loads_nothing(tmp_path: Path) -> None:
+    book = '1 {"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT"}}'
+    good = [_capture_line(2, 10, "100.5", "1", False, 1000), book]
+    path = tmp_path / "btcusdt_x.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join([*good, _capture_line(3, 11, "-1", "1", True, 1001)]) + "\n")
+    with pytest.raises(ValidationFailed) as bad:
+        load_file(path)
+    assert "btcusdt_x.gz" in bad.value.message and "file line 3" in bad.value.message
+    assert "negative price" in bad.value.message
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join([*good, _capture_line(3, 10, "101", "1", True, 1001)]) + "\n")
+    with pytest.raises(ValidationFailed, match="duplicate trade"):
+        load_file(path)
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join([*good, _capture_line(3, 11, "101", "1", True, 999)]) + "\n")
+    with pytest.raises(ValidationFailed, match="file line 3"):
+        load_file(path)
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(good) + "\n")
+    (trade,) = load_file(path)
+    assert (trade.symbol, trade.side, trade.price) == ("BTC/USDT", "buy", D("100.5"))
