@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from amarktai.kit.hashchain import chain_hash
@@ -53,6 +54,7 @@ def postings_of(entry: Entry) -> list[ChainPosting]:
     ]
 
 
+@lru_cache(maxsize=256)  # an entry's postings share its instant: format it once
 def _when(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat()
 

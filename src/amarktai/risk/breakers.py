@@ -60,7 +60,9 @@ class BreakerLimits:
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> BreakerLimits:
         """Validated limits; unknown keys are refused so a typo never disables a breaker."""
-        raw = dict(raw or {})
+        if not raw:  # most bots set none: every rule off (checked once per candle close)
+            return cls()
+        raw = dict(raw)
         unknown = set(raw) - {f.name for f in fields(cls)}
         if unknown:
             raise _invalid(f"unknown breaker setting(s): {', '.join(sorted(unknown))}")
