@@ -13,6 +13,7 @@ a single bar is simulated and the error names the problem with a stable code:
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 
 from amarktai.kit.errors import ValidationFailed
-from amarktai.markets.replay import load_candles, shared_data_dir
 from amarktai.strategies.base import Bars
 
 __all__ = [
@@ -64,6 +64,11 @@ def validate_bars(bars: Bars, *, min_bars: int = 2, name: str = "bars") -> Bars:
 def _check_values(bars: Bars, name: str) -> None:
     for column in ("open", "high", "low", "close", "volume"):
         values: npt.NDArray[np.float64] = getattr(bars, column)
+        if len(values) == 0:
+            continue
+        low, high = float(values.min()), float(values.max())  # NaN propagates into both
+        if math.isfinite(low) and math.isfinite(high) and (low > 0 or column == "volume"):
+            continue  # the common case: two reductions, no temporaries
         bad = ~np.isfinite(values)
         if column != "volume":
             bad |= values <= 0
@@ -80,7 +85,7 @@ def _check_values(bars: Bars, name: str) -> None:
 def _check_spacing(times: npt.NDArray[np.datetime64], name: str) -> None:
     if len(times) < 2:
         return
-    steps = np.diff(times.astype("datetime64[ns]").astype(np.int64))
+    steps = np.diff(np.asarray(times, dtype="datetime64[ns]").view(np.int64))
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise _fail(f"{name}: bar {row} is not after bar {row - 1}", "unsorted_data", bar=row)
@@ -134,6 +139,8 @@ def load_bars(
 ) -> Bars:
     """Candles from a replay file (absolute, or relative to the shared data folder),
     restricted to ``[start, end)`` by open time, then validated."""
+    from amarktai.markets.replay import load_candles, shared_data_dir  # pandas: load lazily
+
     file = Path(path)
     if not file.is_absolute() and not file.exists():
         file = shared_data_dir() / file

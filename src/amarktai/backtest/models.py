@@ -7,23 +7,26 @@ serves both and the API/CLI never need to know which path produced a result.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from amarktai.analytics.metrics import PerformanceMetrics, compute_metrics
-from amarktai.engine.planner import Limits
 from amarktai.execution.orders import Fill
 from amarktai.kit.errors import ValidationFailed
 from amarktai.strategies.base import Bars
 
+if TYPE_CHECKING:
+    from amarktai.engine.planner import Limits
+
 FloatArray = npt.NDArray[np.float64]
 Path = Literal["event", "vectorised"]
 BPS = Decimal(10_000)
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ class BacktestConfig:
     slippage_bps: Decimal = Decimal(0)
     fixed_qty: Decimal | None = None
     rebalance_band: Decimal = Decimal("0.01")
-    limits: Limits = dataclasses.field(default_factory=lambda: Limits(price_buffer=Decimal(0)))
+    limits: Limits | None = None
     allocation: Mapping[str, Decimal] | None = None
 
     def __post_init__(self) -> None:
@@ -57,6 +60,21 @@ class BacktestConfig:
         for ok, message in checks:
             if not ok:
                 raise ValidationFailed(message, code="invalid_backtest_setting")
+
+    @property
+    def risk_limits(self) -> Limits:
+        """``limits``, or the planner's defaults with no price buffer (fills happen at
+        known prices in a backtest). Loaded on use: the vectorised path needs only
+        ``max_position_fraction``, and the planner brings the whole risk stack."""
+        if self.limits is not None:
+            return self.limits
+        from amarktai.engine.planner import Limits
+
+        return Limits(price_buffer=Decimal(0))
+
+    @property
+    def max_position_fraction(self) -> Decimal:
+        return Decimal(1) if self.limits is None else self.limits.max_position_fraction
 
     @property
     def fee_rate(self) -> Decimal:
@@ -124,10 +142,72 @@ class TradeRecord:
         }
 
 
+class LazyRecords(Sequence[T]):
+    """A read-only sequence of records built from columns on first use.
+
+    The vectorised path computes trades and fills as NumPy columns; turning 10^4 of
+    them into Decimal records costs more than the simulation, so it happens when a
+    caller reads them (a slice builds only its rows) and the whole tuple is then kept.
+    ``build(start, stop)`` returns the records ``start..stop-1``.
+    """
+
+    __slots__ = ("_all", "_build", "_count")
+
+    def __init__(self, count: int, build: Callable[[int, int], list[T]]) -> None:
+        self._count = count
+        self._build = build
+        self._all: tuple[T, ...] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def materialise(self) -> tuple[T, ...]:
+        if self._all is None:
+            self._all = tuple(self._build(0, self._count))
+        return self._all
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if self._all is not None:
+            return self._all[index]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step == 1:
+                return tuple(self._build(start, max(start, stop)))
+            return self.materialise()[index]
+        at = index + self._count if index < 0 else index
+        if not 0 <= at < self._count:
+            raise IndexError("record index out of range")
+        return self._build(at, at + 1)[0]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.materialise())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRecords | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.materialise())
+
+    def __repr__(self) -> str:
+        return f"LazyRecords({self._count} records)"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class BacktestResult:
     """What a run produced. ``equity`` is marked to market at each bar close of the common
-    clock ``times``; an open position is valued at the last close without an exit fee."""
+    clock ``times``; an open position is valued at the last close without an exit fee.
+
+    ``trades`` and ``fills`` are sequences of records (a tuple, or ``LazyRecords`` built
+    on first read); ``closed_pnl`` is the closed trades' net pnl as floats, in order,
+    which is all the metrics and the Monte Carlo need."""
 
     path: Path
     strategy: str
@@ -136,11 +216,12 @@ class BacktestResult:
     times: npt.NDArray[np.datetime64]
     equity: FloatArray
     in_market: npt.NDArray[np.bool_]
-    trades: tuple[TradeRecord, ...]
-    fills: tuple[Fill, ...]
+    trades: Sequence[TradeRecord]
+    fills: Sequence[Fill]
     decisions: int
     denied: int
     metrics: PerformanceMetrics
+    closed_pnl: FloatArray
 
     @property
     def final_equity(self) -> float:
@@ -159,7 +240,7 @@ class BacktestResult:
             "bars": len(self.equity),
             "final_equity": self.final_equity,
             "trades": len(self.trades),
-            "closed_trades": len(self.closed_trades),
+            "closed_trades": len(self.closed_pnl),
             "fills": len(self.fills),
             "decisions": self.decisions,
             "denied": self.denied,
@@ -175,13 +256,17 @@ def bars_close_times(bars: Bars) -> npt.NDArray[np.datetime64]:
     return bars.time + step
 
 
+def closed_pnl_of(trades: Iterable[TradeRecord]) -> FloatArray:
+    """Closed trades' net pnl as floats, in order (open trades left out)."""
+    return np.array([float(t.pnl) for t in trades if not t.is_open], dtype=np.float64)
+
+
 def finish_metrics(
     times: npt.NDArray[np.datetime64],
     equity: FloatArray,
-    trades: tuple[TradeRecord, ...],
+    closed_pnl: FloatArray,
     in_market: npt.NDArray[np.bool_],
 ) -> PerformanceMetrics:
     """The live analytics (``compute_metrics``) over closed trades' net pnl only."""
-    pnl = np.array([float(t.pnl) for t in trades if not t.is_open], dtype=np.float64)
     safe = np.maximum(equity, np.finfo(np.float64).tiny)
-    return compute_metrics(times, safe, pnl, in_market=in_market)
+    return compute_metrics(times, safe, closed_pnl, in_market=in_market)

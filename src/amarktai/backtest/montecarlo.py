@@ -19,7 +19,7 @@ __all__ = ["trade_returns", "trade_sequence_monte_carlo"]
 
 def trade_returns(result: BacktestResult) -> FloatArray:
     """Net pnl of each closed trade over the equity before it (sequential, compounding)."""
-    pnl = np.array([float(t.pnl) for t in result.closed_trades], dtype=np.float64)
+    pnl = result.closed_pnl
     start = float(result.config.initial_cash)
     before = start + np.concatenate(([0.0], np.cumsum(pnl)[:-1]))
     return pnl / before

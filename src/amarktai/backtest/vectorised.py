@@ -11,16 +11,22 @@ runs once per *fill* (scanning blocks that grow geometrically), not once per bar
 With ``fixed_qty``, targets that only switch between levels and cash that is never
 short, the whole run is loop-free (cumulative sums), which is the optimiser's and the
 benchmark's case.
+
+Results: fills come out as columns, round trips are derived from them without a loop
+(``_trade_columns``), and the result's ``trades``/``fills`` are ``LazyRecords``: the
+Decimal records (the same fields and ids as the event path's) are built when read, a
+slice building only its rows. Metrics use the closed trades' pnl column directly.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from amarktai.backtest.common import (
     Data,
@@ -35,13 +41,13 @@ from amarktai.backtest.models import (
     BacktestConfig,
     BacktestResult,
     FloatArray,
+    LazyRecords,
     TradeRecord,
     bars_close_times,
     finish_metrics,
 )
 from amarktai.execution.orders import Fill
 from amarktai.kit.errors import ValidationFailed
-from amarktai.kit.money import to_decimal
 from amarktai.markets.types import Instrument
 from amarktai.strategies.base import Bars, Strategy
 
@@ -70,7 +76,7 @@ class _Rules:
             fee=float(config.fee_rate),
             slip=float(config.slippage_rate),
             band=float(config.rebalance_band),
-            cap=float(config.limits.max_position_fraction),
+            cap=float(config.max_position_fraction),
             fixed=None if config.fixed_qty is None else float(config.fixed_qty),
             step=float(instrument.qty_step),
             min_qty=float(instrument.min_qty),
@@ -83,13 +89,29 @@ class _Rules:
         return np.floor(qty / self.step + 1e-9) * self.step
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FillColumns:
+    """Fills as columns, in order: the bar filled at (its open), side, price, quantity,
+    fee, and the position held after the fill (0 closes a round trip)."""
+
+    bar: npt.NDArray[np.int64]
+    buy: npt.NDArray[np.bool_]
+    price: FloatArray
+    qty: FloatArray
+    fee: FloatArray
+    held: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.bar)
+
+
 @dataclasses.dataclass(slots=True)
 class SimOutput:
     """One instrument's simulated run, in floats (converted to records afterwards)."""
 
     equity: FloatArray
     in_market: np.ndarray
-    fills: list[tuple[int, str, float, float, float]]  # bar, side, price, qty, fee
+    fills: FillColumns
     decisions: int
     denied: int
 
@@ -109,24 +131,43 @@ def simulate_targets(
 # ------------------------------------------------------------------------ loop-free case
 
 
+def _levels(targets: FloatArray) -> FloatArray:
+    """Each bar's target carried forward over NaN bars (0 before the first target)."""
+    finite = np.isfinite(targets)
+    first = int(np.argmax(finite))
+    if not finite[first]:
+        return np.zeros(len(targets))
+    if finite[first:].all():  # warm-up NaNs only: nothing to carry
+        level = targets.copy()
+        level[:first] = 0.0
+        return level
+    carried = np.maximum.accumulate(np.where(finite, np.arange(len(targets)), -1))
+    return np.where(carried >= 0, targets[np.maximum(carried, 0)], 0.0)
+
+
 def _fixed_loop_free(
     open_: FloatArray, close: FloatArray, targets: FloatArray, cash: float, rules: _Rules
 ) -> SimOutput | None:
     """Fixed units, enough cash everywhere: positions are the targets carried forward.
-    Returns None (use the scan) when any order would be cut or denied."""
+    Returns None (use the scan) when any order would be cut or denied.
+
+    Only the bars where the carried target changes can trade, so after one pass to find
+    them everything is sized on those few bars; equity is then one multiply-add per bar
+    over the stretches of constant holdings."""
     assert rules.fixed is not None
     n = len(close)
-    finite = np.isfinite(targets)
-    filled = np.where(finite, targets, 0.0)
-    carried = np.maximum.accumulate(np.where(finite, np.arange(n), -1))
-    wanted = np.where(
-        carried >= 0, rules.round_qty(filled[np.maximum(carried, 0)] * rules.fixed), 0
-    )
-    wanted[-1] = wanted[-2] if n > 1 else 0.0  # the last bar's decision never fills
-    held = np.concatenate(([0.0], wanted[:-1]))  # position at bar t's close
-    delta = np.diff(np.concatenate(([0.0], wanted)))
-    at = np.flatnonzero(np.abs(delta) > rules.step / 2)  # decision bars, each filled at +1
-    qty = delta[at]
+    level = _levels(targets)
+    if n > 1:
+        level[-1] = level[-2]  # the last bar's decision never fills
+    change = np.flatnonzero(level[1:] != level[:-1]) + 1
+    if n and level[0] != 0.0:
+        change = np.concatenate(([0], change))
+    wanted_c = rules.round_qty(level[change] * rules.fixed)
+    before_c = np.concatenate(([0.0], wanted_c[:-1]))
+    delta_c = wanted_c - before_c
+    keep = np.abs(delta_c) > rules.step / 2
+    at = change[keep]  # decision bars, each filled at +1
+    qty, wanted, held = delta_c[keep], wanted_c[keep], before_c[keep]
     side = np.where(qty > 0, 1.0, -1.0)
     price = open_[at + 1] * (1.0 + side * rules.slip)
     size = np.abs(qty)
@@ -136,26 +177,20 @@ def _fixed_loop_free(
     cash_before = cash_after - flow
     buys = qty > 0
     ref = close[at]
-    equity_at = cash_before + held[at] * ref
+    equity_at = cash_before + held * ref
     afford_close = (size * ref * (1 + rules.fee) <= cash_before) | ~buys
     afford_open = cash_after >= 0
-    within_cap = ~buys | (wanted[at] * ref <= rules.cap * equity_at * 1.0001)
+    within_cap = ~buys | (wanted * ref <= rules.cap * equity_at * 1.0001)
     rules_ok = (size >= rules.min_qty) & (size * ref >= rules.min_notional)
     if not (afford_close.all() and afford_open.all() and within_cap.all() and rules_ok.all()):
         return None
-    cash_series = cash + np.cumsum(np.bincount(at + 1, weights=flow, minlength=n)[:n])
-    equity = cash_series + held * close
-    fills = list(
-        zip(
-            (at + 1).tolist(),
-            np.where(buys, "buy", "sell").tolist(),
-            price.tolist(),
-            size.tolist(),
-            fee.tolist(),
-            strict=True,
-        )
-    )
-    return SimOutput(equity, held > 0, fills, 0, 0)
+    starts = np.concatenate(([0], at + 1))
+    length = np.diff(np.append(starts, n))
+    qty_per_bar = np.repeat(np.concatenate(([0.0], wanted)), length)
+    equity = np.repeat(np.concatenate(([cash], cash_after)), length)
+    equity += qty_per_bar * close
+    fills = FillColumns(at + 1, buys, price, size, fee, wanted)
+    return SimOutput(equity, qty_per_bar > 0, fills, 0, 0)
 
 
 # ---------------------------------------------------------------------------- the scan
@@ -203,7 +238,7 @@ def _scan(
     equity = np.empty(n)
     in_market = np.zeros(n, dtype=bool)
     state = _State(cash)
-    fills: list[tuple[int, str, float, float, float]] = []
+    fills: list[tuple[int, bool, float, float, float, float]] = []
     denied, start, block = 0, 0, _FIRST_BLOCK
     seg = 0  # first bar not yet marked
     while start < n - 1:
@@ -220,7 +255,18 @@ def _scan(
         denied += _fill(state, fills, t + 1, float(signed[hits[0]]), float(open_[t + 1]), rules)
         seg, start, block = t + 1, t + 1, _FIRST_BLOCK
     _mark(equity, in_market, close, state, seg, n)
-    return SimOutput(equity, in_market, fills, 0, denied)
+    columns = _columns(fills)
+    return SimOutput(equity, in_market, columns, 0, denied)
+
+
+def _columns(fills: list[tuple[int, bool, float, float, float, float]]) -> FillColumns:
+    if not fills:
+        empty = np.zeros(0)
+        return FillColumns(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), empty, empty,
+                           empty, empty)  # fmt: skip
+    bar, buy, price, qty, fee, held = zip(*fills, strict=True)
+    floats = (np.array(c, dtype=np.float64) for c in (price, qty, fee, held))
+    return FillColumns(np.array(bar, dtype=np.int64), np.array(buy, dtype=bool), *floats)
 
 
 def _mark(
@@ -232,7 +278,7 @@ def _mark(
 
 def _fill(
     state: _State,
-    fills: list[tuple[int, str, float, float, float]],
+    fills: list[tuple[int, bool, float, float, float, float]],
     bar: int,
     signed: float,
     open_price: float,
@@ -254,81 +300,125 @@ def _fill(
         qty = min(qty, state.qty)
         state.cash += price * qty - fee
         state.qty = 0.0 if abs(state.qty - qty) < rules.step / 2 else state.qty - qty
-    fills.append((bar, "buy" if buy else "sell", price, qty, fee))
+    fills.append((bar, buy, price, qty, fee, state.qty))
     return 0
 
 
 # ---------------------------------------------------------------------- records, entry
 
 
-def _records(
-    symbol: str, bars: Bars, out: SimOutput, quote: str
-) -> tuple[list[TradeRecord], list[Fill]]:
-    """Average-cost round trips from the fills, like ``ledger.Book`` (in float)."""
-    times = bars.time.astype(np.int64)
-    trades: list[TradeRecord] = []
-    fills: list[Fill] = []
-    qty = avg = 0.0
-    trip: dict[str, Any] | None = None
-    for bar, side, price, size, fee in out.fills:
-        ts = ns_to_datetime(int(times[bar]))
-        fills.append(_fill_record(symbol, bar, ts, side, price, size, fee, quote))
-        if trip is None:
-            trip = {"bar": bar, "ts": ts, "bv": 0.0, "bq": 0.0, "sv": 0.0, "sq": 0.0,
-                    "real": 0.0, "fees": 0.0}  # fmt: skip
-        trip["fees"] += fee
-        if side == "buy":
-            avg = (avg * qty + price * size) / (qty + size)
-            qty += size
-            trip["bv"] += price * size
-            trip["bq"] += size
-            continue
-        trip["real"] += (price - avg) * size
-        trip["sv"] += price * size
-        trip["sq"] += size
-        qty -= size
-        if qty <= 0:
-            qty = avg = 0.0
-            trades.append(_trip(symbol, trip, bar, ts, 0.0))
-            trip = None
-    if trip is not None:
-        unrealised = (float(bars.close[-1]) - avg) * qty
-        trades.append(_trip(symbol, trip, None, None, unrealised))
-    return trades, fills
+@dataclasses.dataclass(frozen=True, slots=True)
+class _TradeColumns:
+    """Round trips (flat -> long -> flat) as columns; ``exit_bar`` -1 while open."""
+
+    entry_bar: npt.NDArray[np.int64]
+    exit_bar: npt.NDArray[np.int64]
+    entry_price: FloatArray
+    qty: FloatArray
+    exit_price: FloatArray
+    pnl: FloatArray
+    fees: FloatArray
 
 
-def _trip(
-    symbol: str, trip: dict[str, Any], bar: int | None, ts: datetime | None, unrealised: float
-) -> TradeRecord:
-    return TradeRecord(
-        symbol=symbol,
-        entry_bar=trip["bar"],
-        entry_time=trip["ts"],
-        entry_price=to_decimal(float(trip["bv"] / trip["bq"])),
-        qty=to_decimal(float(trip["bq"])),
-        exit_bar=bar,
-        exit_time=ts,
-        exit_price=to_decimal(float(trip["sv"] / trip["sq"])) if bar is not None else None,
-        pnl=to_decimal(float(trip["real"] + unrealised - trip["fees"])),
-        fees=to_decimal(float(trip["fees"])),
+def _trade_columns(f: FillColumns, last_close: float) -> _TradeColumns:
+    """Round trips from the fills, loop-free.
+
+    A trip closes at the fill after which nothing is held. Under average cost, once a
+    trip has sold everything it bought, its realised pnl is sells minus buys whatever
+    the order of the fills (the cost taken out equals the cost put in), and an open
+    trip's realised plus unrealised pnl is sells + held × last close − buys, so net
+    pnl = that − fees: the same as ``ledger.Book``, in floats.
+    """
+    closes = f.held <= 0.0
+    trip: npt.NDArray[np.int64] = (np.cumsum(closes) - closes).astype(np.int64)  # trips before
+    count = int(trip[-1]) + 1 if len(f) else 0
+    value = f.price * f.qty
+
+    def per_trip(weights: FloatArray) -> FloatArray:
+        return np.bincount(trip, weights=weights, minlength=count)[:count].astype(np.float64)
+
+    buy_value = per_trip(np.where(f.buy, value, 0.0))
+    buy_qty = per_trip(np.where(f.buy, f.qty, 0.0))
+    sell_value = per_trip(np.where(f.buy, 0.0, value))
+    sell_qty = per_trip(np.where(f.buy, 0.0, f.qty))
+    fees = per_trip(f.fee)
+    first = np.flatnonzero(np.diff(trip, prepend=-1))  # each trip's first fill
+    exit_bar = np.full(count, -1, dtype=np.int64)
+    closed_at = np.flatnonzero(closes)
+    exit_bar[trip[closed_at]] = f.bar[closed_at]
+    left = np.zeros(count)
+    if count and not closes[-1]:
+        left[-1] = f.held[-1] * last_close
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exit_price = np.where(exit_bar >= 0, sell_value / sell_qty, np.nan)
+    return _TradeColumns(
+        entry_bar=f.bar[first].astype(np.int64),
+        exit_bar=exit_bar,
+        entry_price=buy_value / buy_qty,
+        qty=buy_qty,
+        exit_price=exit_price,
+        pnl=sell_value + left - buy_value - fees,
+        fees=fees,
     )
 
 
-def _fill_record(
-    symbol: str, bar: int, ts: datetime, side: str, price: float, qty: float, fee: float, q: str
-) -> Fill:
-    return Fill(
-        order_id=f"bt-{symbol}-{bar - 1}",
-        ts=ts,
-        symbol=symbol,
-        side="buy" if side == "buy" else "sell",
-        price=to_decimal(float(price)),
-        qty=to_decimal(float(qty)),
-        fee=to_decimal(float(fee)),
-        fee_asset=q,
-        liquidity="taker",
-        id=f"bt-{symbol}-{bar}",
-    )
+def _decimals(values: FloatArray) -> list[Decimal]:
+    """float64 -> Decimal of its shortest repr, as ``to_decimal`` does, for a column."""
+    return [Decimal(text) for text in map(repr, values.tolist())]
+
+
+def _trade_records(symbol: str, times: npt.NDArray[np.int64], t: _TradeColumns) -> Callable[
+    [int, int], list[TradeRecord]
+]:  # fmt: skip
+    def build(a: int, b: int) -> list[TradeRecord]:
+        exits = t.exit_bar[a:b].tolist()
+        exit_price = _decimals(np.nan_to_num(t.exit_price[a:b]))
+        return [
+            TradeRecord(symbol, entry, ns_to_datetime(int(times[entry])), ep, qty,
+                        None if out < 0 else out,
+                        None if out < 0 else ns_to_datetime(int(times[out])),
+                        None if out < 0 else xp, pnl, fees)
+            for entry, ep, qty, out, xp, pnl, fees in zip(
+                t.entry_bar[a:b].tolist(), _decimals(t.entry_price[a:b]), _decimals(t.qty[a:b]),
+                exits, exit_price, _decimals(t.pnl[a:b]), _decimals(t.fees[a:b]), strict=True)
+        ]  # fmt: skip
+
+    return build
+
+
+def _fill_records(
+    symbol: str, quote: str, times: npt.NDArray[np.int64], f: FillColumns
+) -> Callable[[int, int], list[Fill]]:
+    def build(a: int, b: int) -> list[Fill]:
+        return [
+            Fill(f"bt-{symbol}-{bar - 1}", ns_to_datetime(int(times[bar])), symbol,
+                 "buy" if buy else "sell", price, qty, fee, quote, "taker",
+                 id=f"bt-{symbol}-{bar}")
+            for bar, buy, price, qty, fee in zip(
+                f.bar[a:b].tolist(), f.buy[a:b].tolist(), _decimals(f.price[a:b]),
+                _decimals(f.qty[a:b]), _decimals(f.fee[a:b]), strict=True)
+        ]  # fmt: skip
+
+    return build
+
+
+def _merged(
+    parts: list[tuple[npt.NDArray[np.int64], LazyRecords[Any]]], rank: list[int]
+) -> LazyRecords[Any]:
+    """Several instruments' records in one sequence ordered by (time, symbol), as the
+    event path sorts them; ``rank`` is each part's symbol's place in sorted order."""
+    if len(parts) == 1:
+        return parts[0][1]
+    keys = np.concatenate([k for k, _ in parts])
+    who = np.concatenate([np.full(len(k), n) for n, (k, _) in enumerate(parts)])
+    row = np.concatenate([np.arange(len(k)) for k, _ in parts])
+    order = np.lexsort((np.asarray(rank)[who], keys))
+
+    def build(a: int, b: int) -> list[Any]:
+        return [parts[n][1][r] for n, r in zip(who[order[a:b]].tolist(), row[order[a:b]].tolist(),
+                                                strict=True)]  # fmt: skip
+
+    return LazyRecords(len(keys), build)
 
 
 def strategy_targets(strategy: Strategy, bars: Bars) -> FloatArray:
@@ -350,7 +440,8 @@ def run_vectorised(
     instruments: Mapping[str, Instrument] | None = None,
 ) -> BacktestResult:
     """Same inputs and result as ``run_event``; ``not_vectorisable`` when the strategy
-    has no ``signals()``."""
+    has no ``signals()``. Trades and fills come back as ``LazyRecords``: computed as
+    columns here, turned into Decimal records when read."""
     config = config or BacktestConfig()
     strat = resolve_strategy(strategy, params)
     series = normalise_data(data, strat)
@@ -358,24 +449,38 @@ def run_vectorised(
     ticks = common_clock(series)
     total: FloatArray = np.zeros(len(ticks))
     in_market = np.zeros(len(ticks), dtype=bool)
-    trades: list[TradeRecord] = []
-    fills: list[Fill] = []
+    trades: list[tuple[npt.NDArray[np.int64], LazyRecords[Any]]] = []
+    fills: list[tuple[npt.NDArray[np.int64], LazyRecords[Any]]] = []
+    closed: list[tuple[npt.NDArray[np.int64], FloatArray]] = []
     decisions = denied = 0
     for symbol, bars in series.items():
         instrument = instrument_for(symbol, config, instruments)
         rules = _Rules.of(config, instrument)
         targets = strategy_targets(strat, bars)
         out = simulate_targets(bars.open, bars.close, targets, float(cash[symbol]), rules)
-        own = bars_close_times(bars)
-        total += on_clock(ticks, own, out.equity, float(cash[symbol]))
-        in_market |= on_clock(ticks, own, out.in_market.astype(float), 0.0) > 0
-        sym_trades, sym_fills = _records(symbol, bars, out, instrument.quote)
-        trades.extend(sym_trades)
-        fills.extend(sym_fills)
+        if len(series) == 1:
+            total, in_market = out.equity, out.in_market
+        else:
+            own = bars_close_times(bars)
+            total += on_clock(ticks, own, out.equity, float(cash[symbol]))
+            in_market |= on_clock(ticks, own, out.in_market.astype(float), 0.0) > 0
+        times = np.asarray(bars.time, dtype="datetime64[ns]").view(np.int64)
+        trips = _trade_columns(out.fills, float(bars.close[-1]))
+        entry_ns = times[trips.entry_bar]
+        trades.append((entry_ns, LazyRecords(len(trips.pnl), _trade_records(symbol, times, trips))))
+        fill_ns = times[out.fills.bar]
+        fills.append(
+            (fill_ns, LazyRecords(len(out.fills), _fill_records(symbol, instrument.quote, times,
+                                                               out.fills)))
+        )  # fmt: skip
+        done = trips.exit_bar >= 0
+        closed.append((entry_ns[done], trips.pnl[done]))
         decisions += out.decisions
         denied += out.denied
-    trades.sort(key=lambda t: (t.entry_time, t.symbol))
-    fills.sort(key=lambda f: (f.ts, f.symbol))
+    rank = [sorted(series).index(symbol) for symbol in series]
+    keys = np.concatenate([k for k, _ in closed])
+    who = np.concatenate([np.full(len(k), rank[n]) for n, (k, _) in enumerate(closed)])
+    closed_pnl = np.concatenate([p for _, p in closed])[np.lexsort((who, keys))]
     return BacktestResult(
         path="vectorised",
         strategy=strat.name,
@@ -384,9 +489,10 @@ def run_vectorised(
         times=ticks,
         equity=total,
         in_market=in_market,
-        trades=tuple(trades),
-        fills=tuple(fills),
+        trades=_merged(trades, rank),
+        fills=_merged(fills, rank),
         decisions=decisions,
         denied=denied,
-        metrics=finish_metrics(ticks, total, tuple(trades), in_market),
+        metrics=finish_metrics(ticks, total, closed_pnl, in_market),
+        closed_pnl=closed_pnl,
     )

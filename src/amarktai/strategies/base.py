@@ -385,3 +385,77 @@ class Strategy(ABC):
         ``on_bar``). Element t equals ``on_bar`` at bar t: NaN where the target is None.
         """
         return None
+
+    def stream(self, bars: Bars) -> DecisionStream:
+        """This strategy's decisions over a fixed bar history, one bar at a time.
+
+        The event-driven backtester's default decision source. ``decide(i, ...)`` must
+        equal ``on_bar`` on a context ending at bar ``i``; see ``DecisionStream``. The
+        default replays ``on_bar`` on the trailing ``lookback_bars`` (the live engine's
+        context) and takes its per-bar targets from ``signals()`` when there is one, so
+        bars whose target needs no order cost nothing. Built-ins override it with
+        indicator columns computed once (causal: element i reads bars <= i only).
+        """
+        return OnBarStream(self, bars, targets=self.signals(bars))
+
+
+# ----------------------------------------------------------------------------- stream
+
+
+class DecisionStream(ABC):
+    """A strategy's decisions over one fixed history ``bars``, bar by bar.
+
+    The contract, per bar ``i``:
+
+    - ``decide(i, position_qty=q, cash=c, equity=e)`` returns the ``Decision`` that
+      ``on_bar(StrategyContext(bars.upto(i), q, c, e, bar_index=i))`` returns (target,
+      order, rule, signal, inputs and indicators, so the trace is the same).
+    - ``targets`` (target strategies) is the per-bar target as floats, NaN where the
+      decision has none: ``targets[i] == decide(i, ...).target``. A backtest reads it
+      on every bar and calls ``decide`` only on bars whose target needs an order.
+    - ``order_bars`` (order strategies), when not None, lists in ascending order every
+      bar at which ``decide`` can return an order or a target; on the other bars the
+      decision has neither, so the backtest skips them. None means "any bar".
+
+    Indicators are computed on ``bars`` once, and every value at ``i`` depends only on
+    bars ``<= i``, so nothing later leaks into a decision (tests scramble the future
+    to check). ``tests/unit/strategies/test_streams.py`` holds every built-in's stream
+    equal to its ``on_bar`` at every bar of the shared real data.
+    """
+
+    targets: FloatArray | None = None
+    order_bars: npt.NDArray[np.int64] | None = None
+
+    def __init__(self, bars: Bars) -> None:
+        self.bars = bars
+
+    @abstractmethod
+    def decide(
+        self, i: int, *, position_qty: Decimal = ZERO, cash: Decimal = ZERO, equity: Decimal = ZERO
+    ) -> Decision:
+        """The decision at the close of bar ``i``."""
+
+
+class OnBarStream(DecisionStream):
+    """The generic stream: ``on_bar`` on a context of the last ``lookback_bars`` bars,
+    what the live engine passes (equal to the full history by the ``lookback_bars``
+    contract). ``targets``, when given, must be the strategy's ``signals()``."""
+
+    def __init__(self, strategy: Strategy, bars: Bars, targets: FloatArray | None = None) -> None:
+        super().__init__(bars)
+        self.strategy = strategy
+        self.lookback = max(1, strategy.lookback_bars)
+        self.targets = None if targets is None else np.asarray(targets, dtype=np.float64)
+
+    def context(
+        self, i: int, position_qty: Decimal, cash: Decimal, equity: Decimal
+    ) -> StrategyContext:
+        b, start, end = self.bars, max(0, i + 1 - self.lookback), i + 1
+        window = Bars(b.time[start:end], b.open[start:end], b.high[start:end],
+                      b.low[start:end], b.close[start:end], b.volume[start:end])  # fmt: skip
+        return StrategyContext(window, position_qty, cash, equity, bar_index=i)
+
+    def decide(
+        self, i: int, *, position_qty: Decimal = ZERO, cash: Decimal = ZERO, equity: Decimal = ZERO
+    ) -> Decision:
+        return self.strategy.on_bar(self.context(i, position_qty, cash, equity))

@@ -70,8 +70,11 @@ def _window(n: int, name: str = "window") -> int:
 
 def _first_finite(x: FloatArray) -> int:
     """Index of the first finite value, or len(x) when there is none."""
-    finite = np.flatnonzero(np.isfinite(x))
-    return int(finite[0]) if finite.size else len(x)
+    if len(x) == 0 or math.isfinite(x[0]):
+        return 0
+    finite = np.isfinite(x)
+    first = int(np.argmax(finite))
+    return first if finite[first] else len(x)
 
 
 def _nans(length: int) -> FloatArray:
@@ -137,8 +140,13 @@ def sma(values: npt.ArrayLike, n: int) -> FloatArray:
     if len(x) - start < n:
         return out
     base = x[start]
-    csum = np.concatenate(([0.0], np.cumsum(x[start:] - base)))
-    out[start + n - 1 :] = (csum[n:] - csum[:-n]) / n + base
+    csum = np.empty(len(x) - start + 1)
+    csum[0] = 0.0
+    np.cumsum(x[start:] - base, out=csum[1:])
+    tail = out[start + n - 1 :]
+    np.subtract(csum[n:], csum[:-n], out=tail)
+    tail /= n
+    tail += base
     return out
 
 

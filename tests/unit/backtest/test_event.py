@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
 
 from amarktai.backtest.data import random_walk_bars
 from amarktai.backtest.event import run_event
-from amarktai.backtest.models import BacktestConfig
+from amarktai.backtest.models import BacktestConfig, BacktestResult
 from amarktai.kit.errors import NotFound, ValidationFailed
-from amarktai.strategies.base import Bars
+from amarktai.strategies.base import Bars, Strategy
+from amarktai.strategies.registry import create_strategy
 
 GAPPED = random_walk_bars(3_000, seed=3, gap_sigma=0.002)
 SMA = {"fast": 5, "slow": 20}
@@ -98,3 +100,78 @@ def test_order_strategies_run_event_driven() -> None:
     result = run_event("dca", random_walk_bars(500), decisions="on_bar")
     assert result.fills
     assert all(f.side == "buy" for f in result.fills)
+
+
+# ------------------------------------------------------------- the stream decision source
+
+STREAMED = [
+    ("sma_cross", {"fast": 10, "slow": 50}),
+    ("sma_cross", {"fast": 12, "slow": 26, "ma": "ema"}),
+    ("rsi_reversion", {}),
+    ("bollinger_breakout", {}),
+    ("macd", {}),
+    ("grid", {"levels": 4, "spacing_pct": 1.0}),
+    ("dca", {"quote_amount": 50, "every_bars": 10}),
+]
+STREAM_CONFIGS = [
+    BacktestConfig(slippage_bps=Decimal(3)),
+    BacktestConfig(fixed_qty=Decimal("0.5"), initial_cash=Decimal(10**6)),
+]
+
+
+def _full_history(name: str, params: dict[str, Any]) -> Strategy:
+    """The strategy with an unbounded look-back, so ``decisions="on_bar"`` passes every
+    bar up to now: the strategy contract's reference context."""
+    cls = type(create_strategy(name, params))
+    unbounded = type(f"FullHistory{cls.__name__}", (cls,), {"lookback_bars": 10**9})
+    return unbounded(params)
+
+
+def _run_record(result: BacktestResult) -> tuple[Any, ...]:
+    return (
+        [t.to_dict() for t in result.trades],
+        [(f.id, f.order_id, f.ts, f.side, f.price, f.qty, f.fee) for f in result.fills],
+        result.equity.tolist(),
+        result.in_market.tolist(),
+        result.decisions,
+        result.denied,
+    )
+
+
+@pytest.mark.parametrize("cfg", STREAM_CONFIGS, ids=["fraction", "fixed"])
+@pytest.mark.parametrize(("name", "params"), STREAMED, ids=[n for n, _ in STREAMED])
+def test_stream_runs_exactly_like_on_bar_on_real_data(
+    name: str, params: dict[str, Any], cfg: BacktestConfig, eth_btc_5m: Bars
+) -> None:
+    """Same fills, Decimal trades, equity at every bar and counts as on_bar on the full
+    history: the default source changes the speed, not the backtest."""
+    fast = run_event(name, eth_btc_5m, params=params, config=cfg)
+    slow = run_event(_full_history(name, params), eth_btc_5m, config=cfg, decisions="on_bar")
+    assert fast.fills, "the case trades"
+    assert _run_record(fast) == _run_record(slow)
+
+
+@pytest.mark.parametrize(("name", "params"), STREAMED[:2] + STREAMED[4:5] + STREAMED[6:])
+def test_stream_runs_like_the_live_lookback_context(
+    name: str, params: dict[str, Any], btc_daily: Bars
+) -> None:
+    """Windowed strategies decide the same on the live engine's trimmed context."""
+    fast = run_event(name, btc_daily, params=params)
+    live = run_event(name, btc_daily, params=params, decisions="on_bar")
+    assert [(t.entry_bar, t.exit_bar) for t in fast.trades] == [
+        (t.entry_bar, t.exit_bar) for t in live.trades
+    ]
+    assert fast.final_equity == live.final_equity
+
+
+def test_multi_instrument_stream_equals_signals() -> None:
+    data = {"AAA/USD": random_walk_bars(2_000, seed=5), "BBB/USD": random_walk_bars(1_500, seed=6)}
+    a = run_event("sma_cross", data, params=SMA)
+    b = run_event("sma_cross", data, params=SMA, decisions="signals")
+    assert _run_record(a) == _run_record(b)
+
+
+def test_unknown_decision_source() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        run_event("sma_cross", GAPPED, params=SMA, decisions="psychic")  # type: ignore[arg-type]
+    assert err.value.code == "invalid_backtest_setting"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from decimal import Decimal
 
 import numpy as np
 
-from amarktai.strategies.base import Decision, FloatArray, StrategyContext
+from amarktai.kit.money import ZERO
+from amarktai.strategies.base import Bars, Decision, DecisionStream, FloatArray, StrategyContext
 
 
 def latch(enter: np.ndarray, leave: np.ndarray, valid: np.ndarray) -> FloatArray:
@@ -30,14 +33,35 @@ def smoothing_lookback(n: int, alpha: float, tolerance: float = 1e-9) -> int:
 
 
 def warming_up(ctx: StrategyContext, needed: int, **indicators: float) -> Decision:
-    have = len(ctx.bars)
+    return warming_up_at(len(ctx.bars), needed, ctx.price, indicators)
+
+
+def warming_up_at(have: int, needed: int, price: float, indicators: dict[str, float]) -> Decision:
     return Decision(
         rule=f"warm-up: {have} of {needed} bars, no decision",
         signal=0.0,
         target=None,
-        inputs={"price": ctx.price},
+        inputs={"price": price},
         indicators=indicators,
     )
+
+
+class ColumnStream(DecisionStream):
+    """A built-in's stream: its indicator columns computed once over the history, and
+    ``at(i)`` building the decision from row ``i`` with the same code ``on_bar`` runs
+    on the last row of its context. Element i of a batch indicator over the whole
+    history is bit-for-bit the last element over ``bars.upto(i)`` (the indicators are
+    sequential and causal), so the decisions are identical, traces included."""
+
+    def __init__(self, bars: Bars, targets: FloatArray, at: Callable[[int], Decision]) -> None:
+        super().__init__(bars)
+        self.targets = targets
+        self._at = at
+
+    def decide(
+        self, i: int, *, position_qty: Decimal = ZERO, cash: Decimal = ZERO, equity: Decimal = ZERO
+    ) -> Decision:
+        return self._at(i)
 
 
 def clip_signal(value: float) -> float:

@@ -17,7 +17,7 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import clip_signal, latch, warming_up
+from amarktai.strategies.builtin._rules import ColumnStream, clip_signal, latch, warming_up_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +50,15 @@ class BollingerBreakout(Strategy):
     def on_bar(self, ctx: StrategyContext) -> Decision:
         bands, state = self._positions(ctx.close)
         mid, up, low = float(bands.middle[-1]), float(bands.upper[-1]), float(bands.lower[-1])
+        return self._decide(mid, up, low, float(state[-1]), ctx.price, len(ctx.bars))
+
+    def _decide(
+        self, mid: float, up: float, low: float, target: float, price: float, have: int
+    ) -> Decision:
+        """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
         names = {"bb_middle": mid, "bb_upper": up, "bb_lower": low}
         if math.isnan(mid):
-            return warming_up(ctx, self.warmup_bars, **names)
-        price, target = ctx.price, float(state[-1])
+            return warming_up_at(have, self.warmup_bars, price, names)
         if price < mid:
             rule = f"close {price:.6g} < middle band {mid:.6g}: flat"
         elif price > up:
@@ -69,3 +74,13 @@ class BollingerBreakout(Strategy):
 
     def signals(self, bars: Bars) -> FloatArray:
         return self._positions(bars.close)[1]
+
+    def stream(self, bars: Bars) -> ColumnStream:
+        (mid, up, low), state = self._positions(bars.close)
+        close = bars.close
+
+        def at(i: int) -> Decision:
+            values = float(mid[i]), float(up[i]), float(low[i]), float(state[i])
+            return self._decide(*values, float(close[i]), i + 1)
+
+        return ColumnStream(bars, state, at)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from amarktai.kit.money import to_decimal
+import numpy as np
+
+from amarktai.kit.money import ZERO, to_decimal
 from amarktai.strategies.base import (
+    Bars,
     Decision,
+    DecisionStream,
     OrderIntent,
     Strategy,
     StrategyContext,
@@ -44,15 +48,36 @@ class Dca(Strategy):
         return to_decimal(self.params.quote_amount)
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
+        return self._decide(ctx.bar_index, ctx.price, ctx.cash)
+
+    def _decide(self, bar_index: int, price: float, cash: Decimal) -> Decision:
+        """The rule on one bar: ``on_bar`` and ``stream`` share it."""
         every = self.params.every_bars
-        names = {"bars_until_next": float((-ctx.bar_index) % every)}
-        inputs = {"price": ctx.price, "cash": float(ctx.cash)}
-        if ctx.bar_index % every != 0:
-            rule = f"bar {ctx.bar_index} is not a multiple of {every}: wait"
+        names = {"bars_until_next": float((-bar_index) % every)}
+        inputs = {"price": price, "cash": float(cash)}
+        if bar_index % every != 0:
+            rule = f"bar {bar_index} is not a multiple of {every}: wait"
             return Decision(rule=rule, signal=0.0, inputs=inputs, indicators=names)
-        if ctx.cash < self.amount:
-            rule = f"scheduled buy of {self.amount} skipped: cash {ctx.cash} is short"
+        if cash < self.amount:
+            rule = f"scheduled buy of {self.amount} skipped: cash {cash} is short"
             return Decision(rule=rule, signal=0.0, inputs=inputs, indicators=names)
         order = OrderIntent(side="buy", type="market", notional=self.amount)
-        rule = f"bar {ctx.bar_index} is a multiple of {every}: buy {self.amount} at market"
+        rule = f"bar {bar_index} is a multiple of {every}: buy {self.amount} at market"
         return Decision(rule=rule, signal=1.0, order=order, inputs=inputs, indicators=names)
+
+    def stream(self, bars: Bars) -> DcaStream:
+        return DcaStream(self, bars)
+
+
+class DcaStream(DecisionStream):
+    """Orders only on schedule bars (``order_bars``); the rest are "wait" decisions."""
+
+    def __init__(self, strategy: Dca, bars: Bars) -> None:
+        super().__init__(bars)
+        self.strategy = strategy
+        self.order_bars = np.arange(0, len(bars), strategy.params.every_bars, dtype=np.int64)
+
+    def decide(
+        self, i: int, *, position_qty: Decimal = ZERO, cash: Decimal = ZERO, equity: Decimal = ZERO
+    ) -> Decision:
+        return self.strategy._decide(i, float(self.bars.close[i]), cash)

@@ -29,7 +29,7 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import clip_signal, warming_up
+from amarktai.strategies.builtin._rules import ColumnStream, clip_signal, warming_up_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,19 +108,37 @@ class Grid(Strategy):
         centre = float(self._centre(close)[-1])
         d = float(depth[-1])
         if math.isnan(d):
-            return warming_up(ctx, self.warmup_bars, grid_centre=centre)
+            return self._decide(centre, d, math.nan, ctx.price, len(ctx.bars))
         units = self._held_units(close, depth)
+        return self._decide(centre, d, units, ctx.price, len(ctx.bars))
+
+    def _decide(self, centre: float, d: float, units: float, price: float, have: int) -> Decision:
+        """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
+        if math.isnan(d):
+            return warming_up_at(have, self.warmup_bars, price, {"grid_centre": centre})
         levels = self.params.levels
         step = self.params.spacing_pct / 100.0
         names = {"grid_centre": centre, "grid_depth": d, "grid_units": units}
         names["next_buy_line"] = centre * (1.0 - (units + 1) * step) if units < levels else math.nan
         names["next_sell_line"] = centre * (1.0 - (units - 1) * step) if units > 0 else math.nan
-        where = f"price {ctx.price:.6g} is {d:.2f} lines below centre {centre:.6g}"
+        where = f"price {price:.6g} is {d:.2f} lines below centre {centre:.6g}"
         rule = f"{where}: hold {units:g}/{levels} units"
         return Decision(
             rule=rule,
             signal=clip_signal(d / levels),
             target=units / levels,
-            inputs={"price": ctx.price},
+            inputs={"price": price},
             indicators=names,
         )
+
+    def stream(self, bars: Bars) -> ColumnStream:
+        close = bars.close
+        centre = self._centre(close)
+        depth = (1.0 - close / centre) / (self.params.spacing_pct / 100.0)
+        units = grid_inventory(depth, self.params.levels)
+
+        def at(i: int) -> Decision:
+            values = float(centre[i]), float(depth[i]), float(units[i])
+            return self._decide(*values, float(close[i]), i + 1)
+
+        return ColumnStream(bars, units / self.params.levels, at)

@@ -17,7 +17,12 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import clip_signal, smoothing_lookback, warming_up
+from amarktai.strategies.builtin._rules import (
+    ColumnStream,
+    clip_signal,
+    smoothing_lookback,
+    warming_up_at,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +60,37 @@ class Macd(Strategy):
     def on_bar(self, ctx: StrategyContext) -> Decision:
         res = self._macd(ctx.close)
         line, sig, hist = float(res.line[-1]), float(res.signal[-1]), float(res.histogram[-1])
+        return self._decide(line, sig, hist, ctx.price, len(ctx.bars))
+
+    def _decide(self, line: float, sig: float, hist: float, price: float, have: int) -> Decision:
+        """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
         names = {"macd": line, "macd_signal": sig, "macd_histogram": hist}
         if math.isnan(hist):
-            return warming_up(ctx, self.warmup_bars, **names)
-        strength = clip_signal(hist / ctx.price * 100.0) if ctx.price > 0 else 0.0
+            return warming_up_at(have, self.warmup_bars, price, names)
+        strength = clip_signal(hist / price * 100.0) if price > 0 else 0.0
         if hist > 0:
             rule = f"MACD {line:.6g} above signal {sig:.6g} (histogram {hist:.3g} > 0): long"
             return Decision(
-                rule=rule,
-                signal=strength,
-                target=1.0,
-                inputs={"price": ctx.price},
-                indicators=names,
+                rule=rule, signal=strength, target=1.0, inputs={"price": price}, indicators=names
             )
         rule = f"MACD {line:.6g} not above signal {sig:.6g} (histogram {hist:.3g} <= 0): flat"
         return Decision(
-            rule=rule, signal=strength, target=0.0, inputs={"price": ctx.price}, indicators=names
+            rule=rule, signal=strength, target=0.0, inputs={"price": price}, indicators=names
         )
 
-    def signals(self, bars: Bars) -> FloatArray:
-        hist = self._macd(bars.close).histogram
+    @staticmethod
+    def _targets(hist: FloatArray) -> FloatArray:
         return np.where(np.isnan(hist), np.nan, (hist > 0).astype(np.float64))
+
+    def signals(self, bars: Bars) -> FloatArray:
+        return self._targets(self._macd(bars.close).histogram)
+
+    def stream(self, bars: Bars) -> ColumnStream:
+        line, sig, hist = self._macd(bars.close)
+        close = bars.close
+
+        def at(i: int) -> Decision:
+            values = float(line[i]), float(sig[i]), float(hist[i])
+            return self._decide(*values, float(close[i]), i + 1)
+
+        return ColumnStream(bars, self._targets(hist), at)

@@ -17,7 +17,13 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import clip_signal, latch, smoothing_lookback, warming_up
+from amarktai.strategies.builtin._rules import (
+    ColumnStream,
+    clip_signal,
+    latch,
+    smoothing_lookback,
+    warming_up_at,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +65,13 @@ class RsiReversion(Strategy):
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
         values, state = self._positions(ctx.close)
-        value, target = float(values[-1]), float(state[-1])
+        return self._decide(float(values[-1]), float(state[-1]), ctx.price, len(ctx.bars))
+
+    def _decide(self, value: float, target: float, price: float, have: int) -> Decision:
+        """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
         names = {"rsi": value}
         if math.isnan(value):
-            return warming_up(ctx, self.warmup_bars, **names)
+            return warming_up_at(have, self.warmup_bars, price, names)
         p = self.params
         if value < p.oversold:
             rule = f"RSI({p.period}) {value:.2f} < oversold {p.oversold:g}: long"
@@ -73,8 +82,17 @@ class RsiReversion(Strategy):
             rule = f"RSI({p.period}) {value:.2f} between {p.oversold:g} and {p.exit:g}: stay {held}"
         signal = clip_signal((50.0 - value) / 50.0)
         return Decision(
-            rule=rule, signal=signal, target=target, inputs={"price": ctx.price}, indicators=names
+            rule=rule, signal=signal, target=target, inputs={"price": price}, indicators=names
         )
 
     def signals(self, bars: Bars) -> FloatArray:
         return self._positions(bars.close)[1]
+
+    def stream(self, bars: Bars) -> ColumnStream:
+        values, state = self._positions(bars.close)
+        close = bars.close
+
+        def at(i: int) -> Decision:
+            return self._decide(float(values[i]), float(state[i]), float(close[i]), i + 1)
+
+        return ColumnStream(bars, state, at)

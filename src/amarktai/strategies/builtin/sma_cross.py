@@ -17,7 +17,7 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import smoothing_lookback, warming_up
+from amarktai.strategies.builtin._rules import ColumnStream, smoothing_lookback, warming_up_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,14 @@ class SmaCross(Strategy):
         return ind.sma(close, self.params.fast), ind.sma(close, self.params.slow)
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        fast_arr, slow_arr = self._averages(ctx.close)
-        fast, slow = float(fast_arr[-1]), float(slow_arr[-1])
+        fast, slow = self._averages(ctx.close)
+        return self._decide(float(fast[-1]), float(slow[-1]), ctx.price, len(ctx.bars))
+
+    def _decide(self, fast: float, slow: float, price: float, have: int) -> Decision:
+        """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
         names = {f"{self.params.ma}_fast": fast, f"{self.params.ma}_slow": slow}
         if math.isnan(fast) or math.isnan(slow):
-            return warming_up(ctx, self.warmup_bars, **names)
+            return warming_up_at(have, self.warmup_bars, price, names)
         label = self.params.ma.upper()
         p = self.params
         if fast > slow:
@@ -80,9 +83,20 @@ class SmaCross(Strategy):
                 -1.0,
             )
         return Decision(
-            rule=rule, signal=signal, target=target, inputs={"price": ctx.price}, indicators=names
+            rule=rule, signal=signal, target=target, inputs={"price": price}, indicators=names
         )
 
-    def signals(self, bars: Bars) -> FloatArray:
-        fast, slow = self._averages(bars.close)
+    def _targets(self, fast: FloatArray, slow: FloatArray) -> FloatArray:
         return np.where(np.isnan(fast) | np.isnan(slow), np.nan, (fast > slow).astype(np.float64))
+
+    def signals(self, bars: Bars) -> FloatArray:
+        return self._targets(*self._averages(bars.close))
+
+    def stream(self, bars: Bars) -> ColumnStream:
+        fast, slow = self._averages(bars.close)
+        close = bars.close
+
+        def at(i: int) -> Decision:
+            return self._decide(float(fast[i]), float(slow[i]), float(close[i]), i + 1)
+
+        return ColumnStream(bars, self._targets(fast, slow), at)
