@@ -160,6 +160,4 @@ if __name__ == "__main__":
     if args.market in ("sim", "both"):
         scenarios.append(sim_events(args.steps))
     for exchange, quote, symbols, batches in scenarios:
-        asyncio.run(
-            run(exchange, quote, symbols, batches, args.bots, args.timeframe, args.profile)
-        )
+        asyncio.run(run(exchange, quote, symbols, batches, args.bots, args.timeframe, args.profile))

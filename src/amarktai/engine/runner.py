@@ -170,7 +170,8 @@ class Engine:
         self.registry = registry
         self.venues = default_venues(registry.for_exchange(exchange), clock)
         self.runners: dict[str, BotRunner] = {}
-        self._aggregators: dict[tuple[str, int], CandleAggregator] = {}
+        # symbol -> one candle aggregator per timeframe some bot trades it on
+        self._aggregators: dict[str, dict[int, CandleAggregator]] = {}
         self._listeners = list(listeners)
         self.last_prices: dict[str, Decimal] = {}
         self.history = PriceHistory()  # recent 1 s bars: charts and marking to market
@@ -231,9 +232,9 @@ class Engine:
             limits=Limits.from_dict(bot.risk or {}),
         )
         self.runners[bot.id] = runner
-        key = (bot.symbol, bot.timeframe_s)
-        if key not in self._aggregators:
-            self._aggregators[key] = CandleAggregator(bot.symbol, bot.timeframe_s)
+        streams = self._aggregators.setdefault(bot.symbol, {})
+        if bot.timeframe_s not in streams:
+            streams[bot.timeframe_s] = CandleAggregator(bot.symbol, bot.timeframe_s)
 
     # -- market events --------------------------------------------------------------
     async def run(self, feed: AsyncIterable[MarketEvent]) -> None:
@@ -268,9 +269,11 @@ class Engine:
             await self._on_candle(candle, runners)
 
     async def _on_trade(self, trade: Trade) -> None:
-        for (symbol, timeframe), aggregator in list(self._aggregators.items()):
-            if symbol != trade.symbol:
-                continue
+        streams = self._aggregators.get(trade.symbol)
+        if not streams:
+            return
+        symbol = trade.symbol
+        for timeframe, aggregator in list(streams.items()):
             for candle in aggregator.add(trade):
                 runners = [
                     r

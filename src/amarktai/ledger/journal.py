@@ -148,6 +148,10 @@ def decimal_text(value: Decimal) -> str:
 
 def check_amount(value: object, what: str = "amount") -> Decimal:
     """Only finite Decimals that fit NUMERIC(38,18) exactly may enter the ledger."""
+    if isinstance(value, Decimal):  # fast path: at most SCALE places is exact by definition
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -SCALE and abs(value) < MAX_ABS:
+            return value
     if not isinstance(value, Decimal):
         raise ValidationFailed(f"{what} must be a Decimal", code="invalid_amount")
     if not value.is_finite():
@@ -169,9 +173,14 @@ def check_positive(value: object, what: str = "amount") -> Decimal:
 
 
 def check_asset(asset: str) -> str:
-    if not isinstance(asset, str) or not _ASSET.match(asset):
-        raise ValidationFailed(f"invalid asset {asset!r}", code="invalid_asset")
-    return asset
+    if isinstance(asset, str) and _asset_ok(asset):
+        return asset
+    raise ValidationFailed(f"invalid asset {asset!r}", code="invalid_asset")
+
+
+@lru_cache(maxsize=4096)
+def _asset_ok(asset: str) -> bool:
+    return bool(_ASSET.match(asset))
 
 
 @dataclass(frozen=True)

@@ -375,11 +375,11 @@ def load_capture_trades(path: Path | str, *, symbol: str | None = None) -> list[
         row = (exc.details or {}).get("row")
         if not isinstance(row, int):
             raise
-        line = rows[row - 1][0]
+        file_line = rows[row - 1][0]
         raise ValidationFailed(
-            f"{exc.message} (file line {line})",
+            f"{exc.message} (file line {file_line})",
             code="bad_market_data",
-            details={**exc.details, "line": line},
+            details={**exc.details, "line": file_line},
         ) from None
     sym = symbol or _capture_symbol(raw_symbol)
     return [
