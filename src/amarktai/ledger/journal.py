@@ -56,6 +56,9 @@ class Kind(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+_KINDS = frozenset(Kind)
+
+
 @dataclass(frozen=True)
 class AccountPath:
     scope: Literal["user", "bot"]
@@ -120,7 +123,14 @@ def pair_of(path: AccountPath) -> tuple[str, str] | None:
 
 
 def bot_of(account: str) -> str | None:
-    path = parse_account(account)
+    if not isinstance(account, str):
+        raise ValidationFailed(f"unknown account {account!r}", code="invalid_account")
+    return _bot_of(account)
+
+
+@lru_cache(maxsize=1 << 16)
+def _bot_of(account: str) -> str | None:
+    path = _parse_account(account)
     return path.owner if path.scope == "bot" else None
 
 
@@ -264,7 +274,7 @@ def validate(draft: EntryDraft) -> None:
 
 
 def _validate_header(draft: EntryDraft) -> None:
-    if draft.kind not in tuple(Kind):
+    if draft.kind not in _KINDS:
         raise ValidationFailed(f"unknown entry kind {draft.kind!r}", code="invalid_kind")
     if not _OWNER.match(draft.user_id):
         raise ValidationFailed("invalid user id", code="invalid_user")
@@ -470,6 +480,11 @@ def fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDr
     Fee:  bot cash(fee asset) -fee, bot fees(fee asset) +fee.
     """
     check_fill(trade)
+    return checked_fill(user_id, trade, position)
+
+
+def checked_fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDraft:
+    """`fill` for a trade that already passed `check_fill` (the ledger checks it first)."""
     lines = _buy_lines(trade) if trade.side == "buy" else _sell_lines(trade, position)
     lines.extend(_fee_lines(trade))
     text = f"{trade.side} {decimal_text(trade.qty)} {trade.base} @ {decimal_text(trade.price)}"

@@ -183,9 +183,7 @@ class LedgerRepository:
         heads = [tuple(_entry_values(e).values()) for e in entries]
         await _ENTRY_INSERT.run(self.session, heads)
         by_seq = {e.seq: e.id for e in entries}
-        await _POSTING_INSERT.run(
-            self.session, [tuple(_posting_values(by_seq[r.seq], r).values()) for r in rows]
-        )
+        await _POSTING_INSERT.run(self.session, [(new_id(), by_seq[r.seq], *r) for r in rows])
 
     async def history(self, user_id: str, bot_id: str | None) -> list[Entry]:
         """A user's entries (or those touching one bot), oldest first, in two queries.
@@ -388,30 +386,12 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _posting_values(entry_id: str, row: ChainPosting) -> dict[str, Any]:
-    """A posting row; key order is `_POSTING_INSERT`'s column order."""
-    return {
-        "id": new_id(),
-        "entry_id": entry_id,
-        "seq": row.seq,
-        "line": row.line,
-        "ts": row.ts,
-        "user_id": row.user_id,
-        "account": row.account,
-        "bot_id": row.bot_id,
-        "asset": row.asset,
-        "amount": row.amount,
-        "balance": row.balance,
-    }
-
-
 _ENTRY_INSERT = BulkInsert(
     cast(Table, JournalEntry.__table__),
     ("id", "seq", "ts", "user_id", "bot_id", "kind", "description", "reverses_id", "ref",
      "prev_hash", "hash"),
 )  # fmt: skip
+# A posting row is (its id, its entry's id, *ChainPosting), in ChainPosting's field order.
 _POSTING_INSERT = BulkInsert(
-    cast(Table, PostingRow.__table__),
-    ("id", "entry_id", "seq", "line", "ts", "user_id", "account", "bot_id", "asset", "amount",
-     "balance"),
-)  # fmt: skip
+    cast(Table, PostingRow.__table__), ("id", "entry_id", *ChainPosting._fields)
+)

@@ -254,7 +254,7 @@ class LedgerService:
                 batch.balance(item.user_id, trading, trade.base),
                 batch.balance(item.user_id, trading, trade.quote),
             )
-            draft = journal.fill(item.user_id, trade, position)
+            draft = journal.checked_fill(item.user_id, trade, position)
         else:
             draft = item
             if draft.ref is not None and (found := batch.posted(draft.kind, draft.ref)):
