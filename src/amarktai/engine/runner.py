@@ -74,7 +74,15 @@ class BotRunner:
     bars: deque[Candle] = field(default_factory=deque)
     bar_index: int = 0
     exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
+    decided: tuple[int, float | None] | None = None  # (bar_index, target) of its last decision
     window: BarWindow = field(default_factory=lambda: BarWindow())
+
+    def previous_target(self) -> float | None:
+        """The strategy's own target on the bar just before this one (None when it did
+        not decide then), which stateful rules continue from (`StrategyContext`)."""
+        if self.decided is None or self.decided[0] != self.bar_index - 1:
+            return None
+        return self.decided[1]
 
     def push(self, candle: Candle, row: CandleRow | None = None) -> Bars:
         self.bars.append(candle)
@@ -359,6 +367,7 @@ class Engine:
             cash=holdings.cash,
             equity=holdings.equity(price),
             bar_index=runner.bar_index - 1,
+            previous_target=runner.previous_target(),
         )
         checked = cache.quick(bot, runner.limits)
         if checked is None:  # breakers to evaluate: the full gate, which may write
@@ -380,6 +389,7 @@ class Engine:
         except Exception as exc:  # a crashing strategy errors only its own bot
             self._errored(bot, step, candle, exc)
             return step, cache
+        runner.decided = (runner.bar_index, decision.target)
         exit_decision, runner.exit_state = await trade_exit(
             ledger, bot, runner.instrument, runner.exit_state, runner.limits.exits, candle
         )

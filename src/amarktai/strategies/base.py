@@ -215,6 +215,13 @@ class StrategyContext:
 
     ``bars`` ends at the current bar. ``bar_index`` counts bars since the bot (or the
     backtest) started, so schedules such as DCA survive the engine trimming history.
+
+    ``previous_target`` is the target of this strategy's decision on the bar before, when
+    the caller made one (the engine and the bar-by-bar backtest carry it; None on the
+    first bar or when unknown). Rules with state (a latch between an entry and an exit
+    event, a grid's inventory) continue from it, because the trimmed history the engine
+    passes may no longer show the event that set the state; with it, a windowed decision
+    equals the full-history one.
     """
 
     bars: Bars
@@ -222,6 +229,7 @@ class StrategyContext:
     cash: Decimal = ZERO
     equity: Decimal = ZERO
     bar_index: int = 0
+    previous_target: float | None = None
 
     @property
     def close(self) -> FloatArray:
@@ -446,6 +454,7 @@ class OnBarStream(DecisionStream):
         self.strategy = strategy
         self.lookback = max(1, strategy.lookback_bars)
         self.targets = None if targets is None else np.asarray(targets, dtype=np.float64)
+        self._last: tuple[int, float | None] | None = None  # (bar, target) decided last
 
     def context(
         self, i: int, position_qty: Decimal, cash: Decimal, equity: Decimal
@@ -453,9 +462,15 @@ class OnBarStream(DecisionStream):
         b, start, end = self.bars, max(0, i + 1 - self.lookback), i + 1
         window = Bars(b.time[start:end], b.open[start:end], b.high[start:end],
                       b.low[start:end], b.close[start:end], b.volume[start:end])  # fmt: skip
-        return StrategyContext(window, position_qty, cash, equity, bar_index=i)
+        # The previous bar's target, as the engine carries it, when bars come in order.
+        previous = self._last[1] if self._last is not None and self._last[0] == i - 1 else None
+        return StrategyContext(
+            window, position_qty, cash, equity, bar_index=i, previous_target=previous
+        )
 
     def decide(
         self, i: int, *, position_qty: Decimal = ZERO, cash: Decimal = ZERO, equity: Decimal = ZERO
     ) -> Decision:
-        return self.strategy.on_bar(self.context(i, position_qty, cash, equity))
+        decision = self.strategy.on_bar(self.context(i, position_qty, cash, equity))
+        self._last = (i, decision.target)
+        return decision

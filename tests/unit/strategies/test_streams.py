@@ -73,23 +73,20 @@ def test_stream_equals_on_bar_intraday(name: str, params: dict[str, Any], eth_bt
     _same_everywhere(create_strategy(name, params), create_strategy(name, params), eth_btc_5m)
 
 
-# Strategies whose decision is a function of a bounded window. The latched ones
-# (rsi_reversion, bollinger_breakout) and grid's inventory carry state from their whole
-# history: over a trimmed window a latch set before the window is lost (ETH/BTC 5m, bar
-# 2708: RSI long since >294 bars, the window says flat). That is a gap between the live
-# context and the strategy contract, not between stream and on_bar; it is left to the
-# engine (which could keep a stream per bot) and reported.
-WINDOWED = [(n, p) for n, p in STRATEGIES if n in ("sma_cross", "macd", "dca")]
-
-
-@pytest.mark.parametrize(("name", "params"), WINDOWED)
+# Every built-in, latched ones included: rsi_reversion, bollinger_breakout and grid carry
+# state from their whole history (ETH/BTC 5m, bar 2708: RSI long for more than 294 bars,
+# longer than its window), which a trimmed window alone cannot show; the live context
+# also carries the previous bar's target (`previous_target`), as the engine does, and
+# the state continues from it.
+@pytest.mark.parametrize(("name", "params"), STRATEGIES, ids=IDS)
 def test_stream_matches_the_live_lookback_context(
     name: str, params: dict[str, Any], eth_btc_5m: Bars
 ) -> None:
-    """The live engine passes only ``lookback_bars`` of history: the same target or order
-    at every bar. Indicator values may differ in the last bits (a window's sum starts
-    elsewhere; an EMA seed has decayed to 1e-9), so they are held to 1e-9 and the rule
-    text, which prints them, is not compared."""
+    """The live engine passes only ``lookback_bars`` of history and the previous bar's
+    target: the same target or order at every bar. Indicator values may differ in the
+    last bits (a window's sum starts elsewhere; an EMA seed has decayed to 1e-9), so they
+    are held to 1e-9 and of the rule text, which prints them, only the verdict after the
+    last colon is compared."""
     strategy = create_strategy(name, params)
     stream = strategy.stream(eth_btc_5m)
     live = OnBarStream(create_strategy(name, params), eth_btc_5m)
@@ -97,6 +94,7 @@ def test_stream_matches_the_live_lookback_context(
         a = stream.decide(i, cash=_cash(i), equity=_cash(i))
         b = live.decide(i, cash=_cash(i), equity=_cash(i))
         assert (a.target, a.order) == (b.target, b.order), f"bar {i}"
+        assert a.rule.split(":")[-1] == b.rule.split(":")[-1], f"bar {i}"  # e.g. "stay long"
         for key, value in a.indicators.items():
             np.testing.assert_allclose(b.indicators[key], value, rtol=1e-9, atol=1e-12)
 

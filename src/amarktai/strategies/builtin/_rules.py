@@ -27,6 +27,16 @@ def latch(enter: np.ndarray, leave: np.ndarray, valid: np.ndarray) -> FloatArray
     return np.where(valid, state, np.nan)
 
 
+def carried(state: float, event: bool, previous: float | None) -> float:
+    """A latch's state at the current bar from a trimmed history: an event on this bar
+    decides; otherwise the state is the previous bar's (``previous_target``), which the
+    window may no longer be able to derive. Without a previous target, the window's own
+    latch is the best there is (a bot's first bar)."""
+    if event or previous is None or math.isnan(state):
+        return state
+    return previous
+
+
 def smoothing_lookback(n: int, alpha: float, tolerance: float = 1e-9) -> int:
     """Bars after the seed until its weight (1-alpha)^k has decayed below ``tolerance``."""
     return n + math.ceil(math.log(tolerance) / math.log(1.0 - alpha))

@@ -17,7 +17,13 @@ from amarktai.strategies.base import (
     StrategyParams,
     param,
 )
-from amarktai.strategies.builtin._rules import ColumnStream, clip_signal, latch, warming_up_at
+from amarktai.strategies.builtin._rules import (
+    ColumnStream,
+    carried,
+    clip_signal,
+    latch,
+    warming_up_at,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +56,9 @@ class BollingerBreakout(Strategy):
     def on_bar(self, ctx: StrategyContext) -> Decision:
         bands, state = self._positions(ctx.close)
         mid, up, low = float(bands.middle[-1]), float(bands.upper[-1]), float(bands.lower[-1])
-        return self._decide(mid, up, low, float(state[-1]), ctx.price, len(ctx.bars))
+        event = ctx.price > up or ctx.price < mid
+        target = carried(float(state[-1]), event, ctx.previous_target)
+        return self._decide(mid, up, low, target, ctx.price, len(ctx.bars))
 
     def _decide(
         self, mid: float, up: float, low: float, target: float, price: float, have: int

@@ -109,7 +109,13 @@ class Grid(Strategy):
         d = float(depth[-1])
         if math.isnan(d):
             return self._decide(centre, d, math.nan, ctx.price, len(ctx.bars))
-        units = self._held_units(close, depth)
+        if ctx.previous_target is not None and math.isfinite(ctx.previous_target):
+            # One step of the inventory rule from the previous bar's holding: exact,
+            # where a replay over the trimmed window would start from zero units.
+            held = round(ctx.previous_target * self.params.levels)
+            units = float(grid_inventory(depth[-1:], self.params.levels, held)[-1])
+        else:
+            units = self._held_units(close, depth)
         return self._decide(centre, d, units, ctx.price, len(ctx.bars))
 
     def _decide(self, centre: float, d: float, units: float, price: float, have: int) -> Decision:

@@ -19,6 +19,7 @@ from amarktai.strategies.base import (
 )
 from amarktai.strategies.builtin._rules import (
     ColumnStream,
+    carried,
     clip_signal,
     latch,
     smoothing_lookback,
@@ -65,7 +66,10 @@ class RsiReversion(Strategy):
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
         values, state = self._positions(ctx.close)
-        return self._decide(float(values[-1]), float(state[-1]), ctx.price, len(ctx.bars))
+        value = float(values[-1])
+        event = value < self.params.oversold or value > self.params.exit
+        target = carried(float(state[-1]), event, ctx.previous_target)
+        return self._decide(value, target, ctx.price, len(ctx.bars))
 
     def _decide(self, value: float, target: float, price: float, have: int) -> Decision:
         """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
