@@ -37,9 +37,12 @@ class _Building:
     volume: Decimal
 
     def add(self, trade: Trade) -> None:
-        self.high = max(self.high, trade.price)
-        self.low = min(self.low, trade.price)
-        self.close = trade.price
+        price = trade.price
+        if price > self.high:
+            self.high = price
+        elif price < self.low:
+            self.low = price
+        self.close = price
         self.volume += trade.qty
 
 
