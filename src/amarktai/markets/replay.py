@@ -297,11 +297,15 @@ def load_trades(path: Path | str, *, symbol: str | None = None) -> list[Trade]:
     path = Path(path)
     table = _trade_table(path)
     _validate_trades(table)
-    sym = symbol or symbol_for(path)
+    return _trades(table, symbol or symbol_for(path))
+
+
+def _trades(table: _Table, symbol: str) -> list[Trade]:
+    """Trade events of a validated trade table."""
     ids = table.text.get("id")
     id_list = [str(i) for i in ids] if ids is not None else [None] * len(table.ts_ns)
     return [
-        Trade(ts, sym, p, q, side, tid)
+        Trade(ts, symbol, p, q, side, tid)
         for ts, p, q, side, tid in zip(
             _datetimes(table.ts_ns),
             _decimals(table.values["price"]),
@@ -381,18 +385,7 @@ def load_capture_trades(path: Path | str, *, symbol: str | None = None) -> list[
             code="bad_market_data",
             details={**exc.details, "line": file_line},
         ) from None
-    sym = symbol or _capture_symbol(raw_symbol)
-    return [
-        Trade(ts, sym, p, q, side, tid)
-        for ts, p, q, side, tid in zip(
-            _datetimes(table.ts_ns),
-            _decimals(table.values["price"]),
-            _decimals(table.values["amount"]),
-            table.text["side"],
-            table.text["id"],
-            strict=True,
-        )
-    ]
+    return _trades(table, symbol or _capture_symbol(raw_symbol))
 
 
 def load_file(path: Path | str, *, symbol: str | None = None) -> list[Candle] | list[Trade]:

@@ -28,15 +28,7 @@ def test_windowed_engine_context_decides_like_the_full_history(
     name: str, params: dict[str, Any]
 ) -> None:
     candles = load_candles(shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")
-    runner = BotRunner(
-        bot_id="b1",
-        user_id="u1",
-        mode="paper_public",
-        timeframe=300,
-        instrument=default_registry().get("replay", "ETH/BTC"),
-        strategy=create_strategy(name, params),
-        limits=Limits.from_dict({}),
-    )
+    runner = _runner(name, params)
     reference = create_strategy(name, params)
     full = reference.stream(_bars(candles))
     kept = 0
@@ -53,15 +45,7 @@ def test_windowed_engine_context_decides_like_the_full_history(
 
 
 def test_a_gap_in_decisions_forgets_the_previous_target() -> None:
-    runner = BotRunner(
-        bot_id="b1",
-        user_id="u1",
-        mode="paper_public",
-        timeframe=300,
-        instrument=default_registry().get("replay", "ETH/BTC"),
-        strategy=create_strategy("rsi_reversion", {}),
-        limits=Limits.from_dict({}),
-    )
+    runner = _runner("rsi_reversion", {})
     candles = load_candles(shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")[:3]
     runner.push(candles[0])
     runner.decided = (runner.bar_index, 1.0)
@@ -69,3 +53,15 @@ def test_a_gap_in_decisions_forgets_the_previous_target() -> None:
     assert runner.previous_target() == 1.0
     runner.push(candles[2])  # no decision on bar 1 (e.g. a circuit breaker denied it)
     assert runner.previous_target() is None
+
+
+def _runner(name: str, params: dict[str, Any]) -> BotRunner:
+    return BotRunner(
+        bot_id="b1",
+        user_id="u1",
+        mode="paper_public",
+        timeframe=300,
+        instrument=default_registry().get("replay", "ETH/BTC"),
+        strategy=create_strategy(name, params),
+        limits=Limits.from_dict({}),
+    )
