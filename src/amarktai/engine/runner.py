@@ -13,7 +13,6 @@ event must not stop every user's bots.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,7 +70,6 @@ class BotRunner:
     instrument: Instrument
     strategy: Strategy
     limits: Limits
-    bars: deque[Candle] = field(default_factory=deque)
     bar_index: int = 0
     exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
     decided: tuple[int, float | None] | None = None  # (bar_index, target) of its last decision
@@ -85,10 +83,7 @@ class BotRunner:
         return self.decided[1]
 
     def push(self, candle: Candle, row: CandleRow | None = None) -> Bars:
-        self.bars.append(candle)
         keep = max(self.strategy.lookback_bars, 1) + 1
-        while len(self.bars) > keep:
-            self.bars.popleft()
         self.bar_index += 1
         return self.window.push(row or candle_row(candle), keep)
 
