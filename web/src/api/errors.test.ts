@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, isErrorBody, parseRetryAfter, toApiError } from "./errors";
+import { ApiError, describeError, isErrorBody, isUnavailable, parseRetryAfter, toApiError } from "./errors";
 
 describe("toApiError", () => {
   it("keeps the server's code, message and details", () => {
@@ -45,5 +45,15 @@ describe("isErrorBody / describeError", () => {
     expect(describeError(new ApiError(401, "invalid_credentials", "invalid credentials"))).toBe("Invalid credentials");
     expect(describeError(new ApiError(429, "locked_out", "Too many attempts.", null, 30))).toBe("Too many attempts. Try again in 30 s.");
     expect(describeError(new Error("boom"))).toBe("boom");
+  });
+});
+
+describe("isUnavailable", () => {
+  it("recognises a missing-data 404 by its code only", () => {
+    const missing = toApiError(404, { error: { code: "stress_data_unavailable", message: "no shared/data folder" } });
+    expect(isUnavailable(missing, "stress_data_unavailable")).toBe(true);
+    expect(isUnavailable(missing, "other_code")).toBe(false);
+    expect(isUnavailable(toApiError(500, { error: { code: "stress_data_unavailable", message: "x" } }), "stress_data_unavailable")).toBe(false);
+    expect(isUnavailable(new Error("boom"), "stress_data_unavailable")).toBe(false);
   });
 });

@@ -72,3 +72,9 @@ export function describeError(err: unknown): string {
   }
   return err instanceof Error ? err.message : "Something went wrong.";
 }
+
+/** True when the server says a feature's data is not installed here (a setup state, not a
+ * failure to retry): e.g. stress tests without the recorded market data. */
+export function isUnavailable(error: unknown, code: string): boolean {
+  return error instanceof ApiError && error.status === 404 && error.code === code;
+}

@@ -1,5 +1,5 @@
 import { useCallback, useId, useRef, useState } from "react";
-import { ApiError, describeError } from "../api/errors";
+import { ApiError, describeError, isUnavailable } from "../api/errors";
 import type { EmergencyStopReport, MonteCarlo, VarResult } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { FanChart, Histogram } from "../components/charts/Svg";
@@ -199,7 +199,15 @@ function StressPanel() {
   return (
     <Panel title="Stress tests" description="Historical crashes replayed on today's portfolio.">
       {data.state === "loading" && <Loading label="Running scenarios…" />}
-      {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
+      {data.state === "error" && isUnavailable(data.error, "stress_data_unavailable") && (
+        <EmptyState title="Scenario data not installed">
+          Stress tests replay recorded crashes from the shared market-data folder, which this
+          installation does not have. Point <code>AMARKTAI_SHARED_DATA</code> at it to enable them.
+        </EmptyState>
+      )}
+      {data.state === "error" && !isUnavailable(data.error, "stress_data_unavailable") && (
+        <ErrorNotice error={data.error} onRetry={reload} />
+      )}
       {data.state === "ready" && data.data.length === 0 && <EmptyState title="No scenarios" />}
       {data.state === "ready" && data.data.length > 0 && (
         <ul className="list" aria-label="Stress scenarios">
