@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 Processor = Callable[[Any], Any] | None
 
-_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
+_PARAM_MARKERS: dict[str, Callable[[int], str]] = {
     "qmark": lambda i: "?",
     "numeric_dollar": lambda i: f"${i + 1}",
     "numeric": lambda i: f":{i + 1}",
@@ -42,10 +42,10 @@ class BulkInsert:
     def _plan(self, dialect: Dialect) -> tuple[str, tuple[Processor, ...]]:
         plan = self._plans.get(dialect.name)
         if plan is None:
-            placeholder = _PLACEHOLDERS[dialect.paramstyle]
+            marker = _PARAM_MARKERS[dialect.paramstyle]
             preparer = dialect.identifier_preparer
             names = ", ".join(preparer.quote(name) for name in self.columns)
-            marks = ", ".join(placeholder(i) for i in range(len(self.columns)))
+            marks = ", ".join(marker(i) for i in range(len(self.columns)))
             sql = f"INSERT INTO {preparer.format_table(self.table)} ({names}) VALUES ({marks})"
             processors = tuple(
                 self.table.c[name].type._cached_bind_processor(dialect) for name in self.columns

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.support import scrambled_after
 
 from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.strategies.base import Bars, Decision, OrderIntent, Strategy, StrategyContext
@@ -83,11 +84,7 @@ def test_decisions_are_sensible_and_traced(
 def test_no_look_ahead(name: str, params: dict[str, Any], btc_daily: Bars) -> None:
     """Scrambling every bar after t changes neither the fast path nor on_bar up to t."""
     t = 900
-    rng = np.random.default_rng(7)
-    cols = {c: np.array(getattr(btc_daily, c)) for c in ("open", "high", "low", "close", "volume")}
-    for col in cols.values():
-        col[t + 1 :] *= rng.uniform(0.5, 1.5, len(col) - t - 1)
-    altered = Bars.from_arrays(btc_daily.time, **cols)
+    altered = scrambled_after(btc_daily, t, seed=7)
     strategy = create_strategy(name, params)
     before, after = strategy.signals(btc_daily), strategy.signals(altered)
     assert before is not None and after is not None

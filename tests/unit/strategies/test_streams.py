@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.support import scrambled_after
 
 from amarktai.backtest.data import slice_bars
 from amarktai.strategies.base import Bars, Decision, OnBarStream, Strategy, StrategyContext
@@ -102,11 +103,7 @@ def test_stream_matches_the_live_lookback_context(
 @pytest.mark.parametrize(("name", "params"), STRATEGIES, ids=IDS)
 def test_stream_has_no_look_ahead(name: str, params: dict[str, Any], btc_daily: Bars) -> None:
     t = 900
-    rng = np.random.default_rng(11)
-    cols = {c: np.array(getattr(btc_daily, c)) for c in ("open", "high", "low", "close", "volume")}
-    for col in cols.values():
-        col[t + 1 :] *= rng.uniform(0.5, 1.5, len(col) - t - 1)
-    altered = Bars.from_arrays(btc_daily.time, **cols)
+    altered = scrambled_after(btc_daily, t, seed=11)
     a = create_strategy(name, params).stream(btc_daily)
     b = create_strategy(name, params).stream(altered)
     for i in range(t + 1):
