@@ -9,6 +9,9 @@ Two markets, each run on a fresh database:
   decide on 1-minute candles built from those prints.
 * ``sim``: the seeded `sim` market (trade prints and book updates on three ZAR pairs), one
   simulated hour: a decision-heavy mix (about 4.6 events per decision).
+* ``fills``: the same simulated hour with every bot trading as often as it can (half buy
+  on every bar, half flip on a 2/3-bar moving-average cross), so that committed fills/s
+  measures what the commit path sustains rather than how often the scenario trades.
 
 Prints market events/s through the engine (wall time of `Engine.handle` over every
 event, candle closes included), p50/p99 decision latency (the wall time of one candle
@@ -18,7 +21,7 @@ run / the same wall time; each fill = order row + fill row + ledger entry + post
 decision trace, committed). The DCA bots buy on every bar, so a third of the decisions
 are fills. Not a test: run it by hand.
 
-    .venv/bin/python benchmarks/engine.py [--market replay|sim|both] [--bots 100]
+    .venv/bin/python benchmarks/engine.py [--market replay|sim|fills|all] [--bots 100]
         [--steps 3600] [--timeframe 60] [--profile]
 """
 
@@ -58,17 +61,22 @@ STRATEGIES = (
     ("sma_cross", {"fast": 3, "slow": 8}),
     ("rsi_reversion", {"period": 5, "oversold": 45.0, "exit": 55.0}),
 )
+FILL_HEAVY = (
+    ("dca", {"quote_amount": 200.0, "every_bars": 1}),
+    ("sma_cross", {"fast": 2, "slow": 3}),
+)
+Scenario = tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]
 CAPTURE = "more/orderbook_trades/nkaz001__hftbacktest/spot"
 CAPTURE_FILES = ("btcusdt_20240808.gz", "btcusdt_20240809.gz")
 CAPTURE_FILES += ("ethusdt_20240808.gz", "ethusdt_20240809.gz")
 
 
-def replay_events() -> tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]:
+def replay_events() -> Scenario:
     market = ReplayMarket.from_files(shared_data_dir() / CAPTURE / f for f in CAPTURE_FILES)
     return "replay", "USDT", ("BTC/USDT", "ETH/USDT"), [[e] for e in market.events()]
 
 
-def sim_events(steps: int) -> tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]:
+def sim_events(steps: int) -> Scenario:
     market = SimMarket(SimConfig(seed=3), start=ManualClock().now())
     batches = [b for _, b in zip(range(steps), market.steps(), strict=False)]
     return "sim", "ZAR", ("BTC/ZAR", "ETH/ZAR", "XRP/ZAR"), batches
@@ -82,6 +90,8 @@ async def run(
     bots: int,
     timeframe: int,
     profile: bool,
+    strategies: Sequence[tuple[str, dict[str, object]]] = STRATEGIES,
+    label: str = "",
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), env="test")
@@ -95,7 +105,7 @@ async def run(
             )
             svc = BotService(s, clock, rt.instruments)
             for i in range(bots):
-                name, params = STRATEGIES[i % len(STRATEGIES)]
+                name, params = strategies[i % len(strategies)]
                 symbol = symbols[i % len(symbols)]
                 spec = BotSpec(
                     f"bot{i}", name, params, exchange, symbol, timeframe, "paper_public", {}
@@ -132,7 +142,9 @@ async def run(
             fills = int((await s.execute(select(func.count(FillRow.id)))).scalar_one())
         await rt.close()
     lat = sorted(latencies)
-    print(f"== market {exchange}: bots={bots} timeframe={timeframe}s market_events={events}")
+    print(
+        f"== market {label or exchange}: bots={bots} timeframe={timeframe}s market_events={events}"
+    )
     print(f"engine wall time      : {elapsed:8.2f} s   (CPU, all threads: {cpu:.2f} s)")
     print(f"market events/s       : {events / elapsed:10,.0f}   (target >= 50,000)")
     print(f"decisions             : {len(lat):8d}")
@@ -148,16 +160,29 @@ async def run(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--market", choices=("replay", "sim", "both"), default="both")
+    parser.add_argument("--market", choices=("replay", "sim", "fills", "all"), default="all")
     parser.add_argument("--bots", type=int, default=100)
     parser.add_argument("--steps", type=int, default=3600, help="sim: seconds simulated")
     parser.add_argument("--timeframe", type=int, default=60)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
     args = parser.parse_args()
-    scenarios = []
-    if args.market in ("replay", "both"):
-        scenarios.append(replay_events())
-    if args.market in ("sim", "both"):
-        scenarios.append(sim_events(args.steps))
-    for exchange, quote, symbols, batches in scenarios:
-        asyncio.run(run(exchange, quote, symbols, batches, args.bots, args.timeframe, args.profile))
+    chosen = ("replay", "sim", "fills") if args.market == "all" else (args.market,)
+    sim = sim_events(args.steps) if {"sim", "fills"} & set(chosen) else None
+    for name in chosen:
+        scenario = replay_events() if name == "replay" else sim
+        assert scenario is not None
+        strategies = FILL_HEAVY if name == "fills" else STRATEGIES
+        exchange, quote, symbols, batches = scenario
+        asyncio.run(
+            run(
+                exchange,
+                quote,
+                symbols,
+                batches,
+                args.bots,
+                args.timeframe,
+                args.profile,
+                strategies,
+                label=name,
+            )
+        )

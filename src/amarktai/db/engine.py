@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from amarktai.db.locks import release_all
+from amarktai.db.sqlite_driver import one_hop_dbapi
 from amarktai.kit.errors import DomainError
 
 
@@ -37,6 +38,8 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if url.startswith("sqlite+aiosqlite"):
+            kw.setdefault("module", one_hop_dbapi())
         engine = create_async_engine(url, **kw)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
