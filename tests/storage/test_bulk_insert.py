@@ -4,16 +4,17 @@ on SQLite and PostgreSQL, and refuses rows of the wrong width before touching th
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from amarktai.accounts.models import User
 from amarktai.db.bulk import BulkInsert
 from amarktai.db.engine import make_sessionmaker, transaction
-from amarktai.engine.models import Bot, DecisionTrace
+from amarktai.engine.models import Bot, DecisionTrace, OrderRow
 
 TRACE = BulkInsert(
     cast(Table, DecisionTrace.__table__),
@@ -83,3 +84,34 @@ async def test_a_row_of_the_wrong_width_writes_nothing(db_engine: AsyncEngine) -
 def test_unknown_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="no column"):
         BulkInsert(cast(Table, DecisionTrace.__table__), ("id", "nope"))
+
+
+async def test_shared_objects_are_converted_once_equal_values_keep_their_own_text(
+    db_engine: AsyncEngine,
+) -> None:
+    """The per-batch reuse of a converted value is by identity: rows sharing an instant
+    read back alike, and equal decimals with different text are each stored as given."""
+    user, bot = await _owner(db_engine)
+    ts = datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+    table = cast(Table, OrderRow.__table__)
+    orders = BulkInsert(table, tuple(table.c.keys()))
+    rows = []
+    for i, qty in enumerate((Decimal("1.0"), Decimal("1.00"), Decimal("1.0"))):
+        values = {
+            "id": f"o{i}", "user_id": user, "bot_id": bot, "client_order_id": f"c{i}",
+            "symbol": "BTC/ZAR", "side": "buy", "type": "market", "time_in_force": "gtc",
+            "qty": qty, "limit_price": None, "stop_price": None, "created_at": ts,
+            "status": "filled", "filled_qty": qty, "avg_price": None, "fees": Decimal(0),
+            "reason": None, "updated_at": ts,
+        }  # fmt: skip
+        rows.append(tuple(values[name] for name in orders.columns))
+    sessions = make_sessionmaker(db_engine)
+    async with transaction(sessions) as s:
+        await orders.run(s, rows)
+    async with sessions() as s:
+        stored = (await s.execute(select(OrderRow).order_by(OrderRow.id))).scalars().all()
+        raw = (await s.execute(text("SELECT qty FROM orders ORDER BY id"))).scalars().all()
+    assert [o.created_at for o in stored] == [ts, ts, ts]
+    assert [o.qty for o in stored] == [Decimal(1)] * 3
+    if db_engine.dialect.name == "sqlite":  # text storage: each row keeps its own digits
+        assert raw == ["1.0", "1.00", "1.0"]

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +22,10 @@ from amarktai.kit.errors import Conflict, DomainError, NotFound, ValidationFaile
 from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.ledger.journal import Fill, bot_account, trading_account, user_account
+from amarktai.ledger.mirror import BalanceMirror
 from amarktai.ledger.models import JournalEntry
-from amarktai.ledger.service import FillRequest, LedgerService
+from amarktai.ledger.repository import UserKey
+from amarktai.ledger.service import FillRequest, LedgerService, fill_keys
 
 D = Decimal
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -633,3 +636,45 @@ async def test_post_fills_books_an_order_whole_or_not_at_all(factory: Factory) -
         entries = (await ledger.entries(user, limit=50)).items
     assert sorted(e.seq for e in entries) == list(range(1, len(entries) + 1))
     assert {e.ref for e in entries if e.kind == journal.Kind.FILL} == {"old", "a1", "a2", "c1"}
+
+
+async def test_a_refused_order_in_a_mirrored_batch_leaves_no_trace(factory: Factory) -> None:
+    """The engine's batch (mirror, fresh refs): a refused order's fills are taken back
+    whole (balances, chain tip, refs), the orders after it see the ledger as if it had
+    never been tried, a foreign bot is refused, and the mirror agrees with the ledger."""
+    alice, bob, bot = await make_user(factory), await make_user(factory), new_id()
+    await post(factory, journal.deposit(alice, "ZAR", D(1000)))
+    await post(factory, journal.allocate(alice, bot, "ZAR", D(100)))
+    mirror = BalanceMirror()
+
+    def fill(user: str, side: Literal["buy", "sell"], qty: str, ref: str) -> FillRequest:
+        return FillRequest(user, Fill(bot, side, "BTC", "ZAR", D(qty), D(10), D("0.5"), ref=ref))
+
+    async with transaction(factory) as s:
+        results = await LedgerService(s).post_fills(
+            [
+                [fill(alice, "buy", "4", "a"), fill(alice, "sell", "2", "b")],
+                # 101 ZAR, and 79 left: refused after its first fill was chained
+                [fill(alice, "buy", "5", "c"), fill(alice, "buy", "5", "d")],
+                [fill(alice, "buy", "5", "c")],  # the refused order's ref is free again
+                [fill(bob, "buy", "1", "e")],  # alice's bot
+                [fill(alice, "sell", "7", "f")],  # holds 7 only if nothing was undone wrongly
+            ],
+            mirror=mirror,
+            fresh_refs=True,
+        )
+    mirror.end(committed=True)
+    first, refused, again, foreign, last = results
+    assert isinstance(first, list) and isinstance(again, list) and isinstance(last, list)
+    assert isinstance(refused, Conflict) and refused.code == "insufficient_allocated_capital"
+    assert isinstance(foreign, Conflict) and foreign.code == "foreign_bot"
+    assert [e.seq for e in [*first, *again, *last]] == [3, 4, 5, 6]
+    keys: list[UserKey] = [(alice, *key) for key in fill_keys(bot, "BTC", "ZAR")]
+    cash = D(100 - 40 + 20 - 50 + 70) - 4 * D("0.5")
+    async with transaction(factory) as s:
+        ledger = LedgerService(s)
+        await ledger.lock()
+        assert await mirror.read(ledger.repo, keys) == await ledger.repo.latest_balances_many(keys)
+        assert (await ledger.position(alice, bot, "BTC", "ZAR")).qty == D(0)
+        assert await ledger.check_can_spend(alice, bot, "ZAR", D(1)) == cash
+        assert (await ledger.verify())[1] is None and (await ledger.replay()).ok

@@ -28,6 +28,9 @@ _PARAM_MARKERS: dict[str, Callable[[int], str]] = {
 }
 
 
+_NOTHING = object()
+
+
 class BulkInsert:
     """One table's INSERT of a fixed column list; rows are tuples in that order."""
 
@@ -62,11 +65,22 @@ class BulkInsert:
         if any(len(row) != width for row in rows):
             raise ValueError(f"{self.table.name}: every row needs {width} values")
         convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Rows of one batch share objects (an entry's instant on each of its postings,
+        # a user id on every row): the last value converted per column is reused when the
+        # next row holds the very same object. Identity, not equality, so Decimal("1.0")
+        # and Decimal("1.00") still store their own text.
+        last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(processors)
         params: list[tuple[Any, ...]] = []
         for row in rows:
             values = list(row)
             for i, process in convert:
-                if values[i] is not None:
-                    values[i] = process(values[i])
+                value = values[i]
+                if value is None:
+                    continue
+                seen, out = last[i]
+                if value is not seen:
+                    out = process(value)
+                    last[i] = (value, out)
+                values[i] = out
             params.append(tuple(values))
         await conn.exec_driver_sql(sql, params)

@@ -72,16 +72,16 @@ class AccountPath:
 
 
 def user_account(user_id: str, name: str) -> str:
-    return str(_checked_path("user", user_id, name, None))
+    return _path_text("user", user_id, name, None)
 
 
 def bot_account(bot_id: str, name: str) -> str:
-    return str(_checked_path("bot", bot_id, name, None))
+    return _path_text("bot", bot_id, name, None)
 
 
 def trading_account(bot_id: str, base: str, quote: str) -> str:
     """One trading account per traded pair, so each keeps its own quantity and cost basis."""
-    return str(_checked_path("bot", bot_id, "trading", f"{base}-{quote}"))
+    return _path_text("bot", bot_id, "trading", f"{base}-{quote}")
 
 
 def parse_account(path: str) -> AccountPath:
@@ -98,6 +98,14 @@ def _parse_account(path: str) -> AccountPath:
         raise ValidationFailed(f"unknown account {path!r}", code="invalid_account")
     scope: Literal["user", "bot"] = "user" if parts[0] == "user" else "bot"
     return _checked_path(scope, parts[1], parts[2], parts[3] if len(parts) == 4 else None)
+
+
+# Every fill builds five or six paths: their text is cached too, as formatting an
+# AccountPath costs more than the lookup. A refused path raises every time (lru_cache
+# never caches an exception).
+@lru_cache(maxsize=1 << 16)
+def _path_text(scope: Literal["user", "bot"], owner: str, name: str, instrument: str | None) -> str:
+    return str(_checked_path(scope, owner, name, instrument))
 
 
 @lru_cache(maxsize=1 << 16)  # pure and hot (every posting); AccountPath is immutable
@@ -152,16 +160,31 @@ def total(values: Iterable[Decimal]) -> Decimal:
 
 
 def decimal_text(value: Decimal) -> str:
-    """Canonical text of a Decimal for hashing: equal numbers give equal text at any scale."""
-    return format(value.normalize(CONTEXT), "f")
+    """Canonical text of a Decimal for hashing: equal numbers give equal text at any scale.
+
+    The text is ``format(value.normalize(CONTEXT), "f")``. ``str`` writes the same text
+    for a third of ``format``'s cost whenever it does not switch to an exponent (it does
+    for normalized integers with trailing zeros and for very small numbers), so only
+    those take ``format``; the hash chain writes this text for every amount it stores.
+    """
+    normal = value.normalize(CONTEXT)
+    text = str(normal)
+    if "E" in text or "e" in text:
+        return format(normal, "f")
+    return text
 
 
 def check_amount(value: object, what: str = "amount") -> Decimal:
     """Only finite Decimals that fit NUMERIC(38,18) exactly may enter the ledger."""
-    if isinstance(value, Decimal):  # fast path: at most SCALE places is exact by definition
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent >= -SCALE and abs(value) < MAX_ABS:
-            return value
+    # Fast path, the checks below all passing: every fill runs this for each posting, and
+    # a quantize costs half of `as_tuple` (which builds a tuple of every digit).
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and abs(value) < MAX_ABS  # abs() rounds in the thread's context, as it always did
+        and value.quantize(QUANTUM, context=CONTEXT) == value
+    ):
+        return value
     if not isinstance(value, Decimal):
         raise ValidationFailed(f"{what} must be a Decimal", code="invalid_amount")
     if not value.is_finite():
@@ -297,6 +320,10 @@ def _validate_posting(posting: Posting, user_id: str) -> None:
             f"account {posting.account} belongs to another user", code="foreign_account"
         )
     check_asset(posting.asset)
+    _validate_amount(posting)
+
+
+def _validate_amount(posting: Posting) -> None:
     if check_amount(posting.amount) == 0:
         raise ValidationFailed("postings must move a non-zero amount", code="zero_amount")
 
@@ -305,6 +332,20 @@ def _validate_balanced(postings: Sequence[Posting]) -> None:
     sums: dict[str, Decimal] = {}
     for posting in postings:
         sums[posting.asset] = add(sums.get(posting.asset, ZERO), posting.amount)
+    _validate_sums(sums)
+
+
+def _validate_amounts_and_sums(postings: Sequence[Posting]) -> None:
+    """`validate`'s amount check of each posting, in order, then `_validate_balanced`,
+    in one pass."""
+    sums: dict[str, Decimal] = {}
+    for posting in postings:
+        _validate_amount(posting)
+        sums[posting.asset] = add(sums.get(posting.asset, ZERO), posting.amount)
+    _validate_sums(sums)
+
+
+def _validate_sums(sums: dict[str, Decimal]) -> None:
     off = {asset: decimal_text(value) for asset, value in sums.items() if value != 0}
     if off:
         raise ValidationFailed(
@@ -484,12 +525,50 @@ def fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDr
 
 
 def checked_fill(user_id: str, trade: Fill, position: Position | None = None) -> EntryDraft:
-    """`fill` for a trade that already passed `check_fill` (the ledger checks it first)."""
+    """`fill` for a trade that already passed `check_fill` (the ledger checks it first).
+
+    The draft runs `validate` less its per-posting account and asset checks, which
+    cannot fail here: every account is one of the bot's, made by `bot_account` or
+    `trading_account` from the checked bot id and pair, and every asset is the checked
+    base, quote or fee asset. The rest is checked as `validate` checks it, in its order
+    and with its codes: the header (the user id and the ref come from the caller), each
+    amount (the notional, released cost and pnl come from arithmetic, and may round to
+    zero or leave NUMERIC(38,18)'s range), then the sums per asset (a line's mirror is
+    negated in the thread's decimal context, so it is not always the exact negative).
+    """
     lines = _buy_lines(trade) if trade.side == "buy" else _sell_lines(trade, position)
     lines.extend(_fee_lines(trade))
     text = f"{trade.side} {decimal_text(trade.qty)} {trade.base} @ {decimal_text(trade.price)}"
-    text = f"{text} {trade.quote}"
-    return EntryDraft(Kind.FILL, user_id, tuple(lines), text, bot_id=trade.bot_id, ref=trade.ref)
+    draft = _unvalidated_draft(
+        Kind.FILL, user_id, tuple(lines), f"{text} {trade.quote}", trade.bot_id, trade.ref
+    )
+    _validate_header(draft)
+    _validate_amounts_and_sums(draft.postings)
+    return draft
+
+
+def _unvalidated_draft(
+    kind: Kind,
+    user_id: str,
+    postings: tuple[Posting, ...],
+    description: str,
+    bot_id: str | None,
+    ref: str | None,
+) -> EntryDraft:
+    """An EntryDraft without `__post_init__`: only for a builder that validates the draft
+    itself (`checked_fill`). The fields are set as the frozen dataclass's own `__init__`
+    would set them."""
+    draft = object.__new__(EntryDraft)
+    draft.__dict__.update(
+        kind=kind,
+        user_id=user_id,
+        postings=postings,
+        description=description,
+        bot_id=bot_id,
+        ref=ref,
+        reverses_id=None,
+    )
+    return draft
 
 
 def check_fill(trade: Fill) -> None:

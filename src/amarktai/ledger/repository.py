@@ -17,9 +17,9 @@ from sqlalchemy import Select, Table, TextualSelect, and_, exists, func, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.db.bulk import BulkInsert
-from amarktai.kit.ids import new_id
+from amarktai.kit.ids import new_ids
 from amarktai.ledger.chain import ChainPosting
-from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine
+from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine, bot_of
 from amarktai.ledger.models import JournalEntry, PostingRow
 
 BATCH = 1000
@@ -50,13 +50,7 @@ class LedgerRepository:
         self.session = session
 
     async def tip(self) -> ChainTip | None:
-        row = (
-            await self.session.execute(
-                select(JournalEntry.seq, JournalEntry.hash, JournalEntry.ts)
-                .order_by(JournalEntry.seq.desc())
-                .limit(1)
-            )
-        ).one_or_none()
+        row = (await self.session.execute(_tip())).one_or_none()
         return ChainTip(row.seq, row.hash, row.ts) if row else None
 
     async def hash_at(self, seq: int) -> str | None:
@@ -175,15 +169,13 @@ class LedgerRepository:
         )
         return [(row.account, row.asset, row.balance) for row in rows]
 
-    async def insert_many(self, entries: Sequence[Entry], rows: Sequence[ChainPosting]) -> None:
-        """Append entries (already chained, in seq order) and their posting rows (as
-        `chain.seal` built them) with two executemany inserts."""
+    async def insert_many(self, entries: Sequence[Entry]) -> None:
+        """Append entries (already chained, in seq order) and their posting rows with two
+        executemany inserts."""
         if not entries:
             return
-        heads = [tuple(_entry_values(e).values()) for e in entries]
-        await _ENTRY_INSERT.run(self.session, heads)
-        by_seq = {e.seq: e.id for e in entries}
-        await _POSTING_INSERT.run(self.session, [(new_id(), by_seq[r.seq], *r) for r in rows])
+        await _ENTRY_INSERT.run(self.session, [_entry_row(e) for e in entries])
+        await _POSTING_INSERT.run(self.session, _posting_rows(entries))
 
     async def history(self, user_id: str, bot_id: str | None) -> list[Entry]:
         """A user's entries (or those touching one bot), oldest first, in two queries.
@@ -301,6 +293,16 @@ def _latest(user_id: str, account: str, asset: str, max_seq: int | None) -> Sele
     return query.order_by(PostingRow.seq.desc(), PostingRow.line.desc()).limit(1)
 
 
+@lru_cache(maxsize=1)
+def _tip() -> TextualSelect:
+    """The last entry's (seq, hash, ts), read at every batched append: plain SQL built
+    once, as building and compiling an ORM select each time costs more than the query."""
+    table, columns = JournalEntry.__tablename__, JournalEntry.__table__.c
+    return text(f"SELECT seq, hash, ts FROM {table} ORDER BY seq DESC LIMIT 1").columns(
+        seq=columns.seq.type, hash=columns.hash.type, ts=columns.ts.type
+    )
+
+
 @lru_cache(maxsize=8)
 def _latest_many(count: int) -> TextualSelect:
     """SELECT of `count` latest-balance subqueries (portable SQL, one seek each on
@@ -369,21 +371,44 @@ def _entry(head: JournalEntry, lines: tuple[PostedLine, ...]) -> Entry:
     )
 
 
-def _entry_values(entry: Entry) -> dict[str, Any]:
-    """A journal row; key order is `_ENTRY_INSERT`'s column order."""
-    return {
-        "id": entry.id,
-        "seq": entry.seq,
-        "ts": entry.ts,
-        "user_id": entry.user_id,
-        "bot_id": entry.bot_id,
-        "kind": entry.kind.value,
-        "description": entry.description,
-        "reverses_id": entry.reverses_id,
-        "ref": entry.ref,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
+def _posting_rows(entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
+    """(id, entry_id, *row) for each row of `chain.postings_of(entry)`, built straight
+    from the entries: one tuple per posting (they are thousands a second)."""
+    ids = iter(new_ids(sum(len(e.postings) for e in entries)))
+    return [
+        (
+            next(ids),
+            e.id,
+            e.seq,
+            line,
+            e.ts,
+            e.user_id,
+            p.account,
+            bot_of(p.account),
+            p.asset,
+            p.amount,
+            p.balance,
+        )
+        for e in entries
+        for line, p in enumerate(e.postings)
+    ]
+
+
+def _entry_row(entry: Entry) -> tuple[Any, ...]:
+    """A journal row, in `_ENTRY_INSERT`'s column order."""
+    return (
+        entry.id,
+        entry.seq,
+        entry.ts,
+        entry.user_id,
+        entry.bot_id,
+        entry.kind.value,
+        entry.description,
+        entry.reverses_id,
+        entry.ref,
+        entry.prev_hash,
+        entry.hash,
+    )
 
 
 _ENTRY_INSERT = BulkInsert(

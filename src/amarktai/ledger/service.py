@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
+from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,7 @@ from amarktai.db.locks import chain_lock
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.kit.errors import Conflict, DomainError, NotFound, ValidationFailed
 from amarktai.kit.hashchain import GENESIS, ChainBreak, verify_chain
+from amarktai.kit.ids import new_ids
 from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from amarktai.ledger import journal
 from amarktai.ledger.chain import LOCK, ChainPosting, payload, seal
@@ -215,20 +218,28 @@ class LedgerService:
         if not items:
             return [[] for _ in groups]
         await self.lock()
-        refs = {ref for item in items if (ref := _ref_of(item)) is not None}
-        existing = {} if fresh_refs else await self.repo.find_by_refs(refs)
+        existing: dict[tuple[Kind, str], Entry] = {}
+        if not fresh_refs:
+            refs = {ref for item in items if (ref := _ref_of(item)) is not None}
+            existing = await self.repo.find_by_refs(refs)
         keys: set[UserKey] = set()
         for item in items:
-            user_id = item.user_id
-            item_keys = _fill_keys(item.trade) if isinstance(item, FillRequest) else _keys(item)
-            keys.update((user_id, account, asset) for account, asset in item_keys)
+            if isinstance(item, FillRequest):
+                trade = item.trade
+                keys.update(
+                    _user_fill_keys(
+                        item.user_id, trade.bot_id, trade.base, trade.quote, trade.fee_asset
+                    )
+                )
+            else:
+                keys.update((item.user_id, account, asset) for account, asset in _keys(item))
         if mirror is not None:
             balances = await mirror.read(self.repo, keys)
             tip = mirror.tip
         else:
             balances = await self.repo.latest_balances_many(keys)
             tip = await self.repo.tip()
-        batch = _Batch(balances, existing, tip, self._now())
+        batch = _Batch(balances, existing, tip, self._now(), new_ids(len(items)))
         results: list[list[Entry] | DomainError] = []
         for group in groups:
             mark = batch.mark()
@@ -237,7 +248,7 @@ class LedgerService:
             except DomainError as exc:
                 batch.undo(mark)
                 results.append(exc)
-        await self.repo.insert_many(batch.entries, batch.rows)
+        await self.repo.insert_many(batch.entries)
         if mirror is not None:
             mirror.stage(batch.running, batch.tip() or tip)
         return results
@@ -245,26 +256,32 @@ class LedgerService:
     async def _post_one(self, batch: _Batch, item: EntryDraft | FillRequest) -> Entry:
         """One draft or fill of a batch, against the batch's running state."""
         if isinstance(item, FillRequest):
-            trade = item.trade
-            journal.check_fill(trade)
-            if trade.ref is not None and (found := batch.posted(Kind.FILL, trade.ref)):
-                return _owned(found, item.user_id)
-            trading = trading_account(trade.bot_id, trade.base, trade.quote)
-            position = _position(
-                batch.balance(item.user_id, trading, trade.base),
-                batch.balance(item.user_id, trading, trade.quote),
-            )
-            draft = journal.checked_fill(item.user_id, trade, position)
-        else:
-            draft = item
-            if draft.ref is not None and (found := batch.posted(draft.kind, draft.ref)):
-                return _same_entry(found, draft)
+            return await self._post_fill(batch, item.user_id, item.trade)
+        draft = item
+        if draft.ref is not None and (found := batch.posted(draft.kind, draft.ref)):
+            return _same_entry(found, draft)
         await self._check_reverses(draft, batch.by_id)
-        start = {key: batch.balance(draft.user_id, *key) for key in _keys(draft)}
+        start = batch.start(draft)
         await self._check_bots(draft, start, batch.owners)
-        lines = _apply(draft, start)
-        entry = batch.chain(draft, lines)
-        return entry
+        return batch.chain(draft, start, _apply(draft, start))
+
+    async def _post_fill(self, batch: _Batch, user_id: str, trade: Fill) -> Entry:
+        """`_post_one` of a fill: what `post_fill` checks, against the batch's state."""
+        journal.check_fill(trade)
+        if trade.ref is not None and (found := batch.posted(Kind.FILL, trade.ref)):
+            return _owned(found, user_id)
+        trading = trading_account(trade.bot_id, trade.base, trade.quote)
+        position = _position(
+            batch.balance(user_id, trading, trade.base),
+            batch.balance(user_id, trading, trade.quote),
+        )
+        draft = journal.checked_fill(user_id, trade, position)
+        # A fill reverses nothing, and every account it posts to is its bot's: once any
+        # of them holds a balance for this user, the bot is this user's (`_check_bots`).
+        start = batch.start(draft)
+        if all(value is None for value in start.values()):
+            await self._check_owners([trade.bot_id], user_id, batch.owners)
+        return batch.chain(draft, start, _apply(draft, start))
 
     async def reverse(self, entry_id: str, reason: str, *, user_id: str) -> Entry:
         """Mirror an entry; reversing the same entry twice returns the first reversal."""
@@ -288,8 +305,8 @@ class LedgerService:
         fetched = await self.repo.latest_balances(draft.user_id, missing)
         start = {key: known[key] if key in known else fetched[key] for key in _keys(draft)}
         await self._check_bots(draft, start)
-        entry, rows = await self._chained(draft, _apply(draft, start))
-        await self.repo.insert_many([entry], rows)
+        entry = await self._chained(draft, _apply(draft, start))
+        await self.repo.insert_many([entry])
         return entry
 
     async def _check_bots(
@@ -308,12 +325,17 @@ class LedgerService:
             journal.bot_of(account) for (account, _), value in start.items() if value is not None
         }
         bots = {p.bot_id for p in draft.postings} | {draft.bot_id}
-        for bot_id in sorted(b for b in bots - known if b):
+        await self._check_owners(sorted(b for b in bots - known if b), draft.user_id, pending)
+
+    async def _check_owners(
+        self, bots: Sequence[str], user_id: str, pending: dict[str, str] | None
+    ) -> None:
+        for bot_id in bots:
             if pending is not None and bot_id in pending:
                 owner: str | None = pending[bot_id]
             else:
                 owner = await self.repo.bot_owner(bot_id)
-            if owner is not None and owner != draft.user_id:
+            if owner is not None and owner != user_id:
                 raise Conflict(f"bot {bot_id} belongs to another user", code="foreign_bot")
 
     async def _check_reverses(
@@ -330,9 +352,7 @@ class LedgerService:
                 "a reversal must mirror the original postings", code="reversal_mismatch"
             )
 
-    async def _chained(
-        self, draft: EntryDraft, lines: tuple[PostedLine, ...]
-    ) -> tuple[Entry, list[ChainPosting]]:
+    async def _chained(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
         tip = await self.repo.tip()
         now = self._now()
         if tip is None:
@@ -508,9 +528,21 @@ def _ref_of(item: EntryDraft | FillRequest) -> tuple[Kind, str] | None:
     return None if item.ref is None else (item.kind, item.ref)
 
 
+class _Undo(NamedTuple):
+    """What chaining one entry changed in a `_Batch`, as it was before."""
+
+    seq: int
+    hash: str
+    user_id: str
+    start: dict[tuple[str, str], Decimal | None]  # every balance the entry moved
+    bots: list[str]  # bots the entry gave their first owner
+    ref: tuple[Kind, str] | None
+
+
 class _Batch:
     """The running state of one batched append: balances, chain tip, refs and bot owners
-    as the entries chained so far leave them, with an undo log per atomic group."""
+    as the entries chained so far leave them, with an undo record per entry so a refused
+    group can be taken back."""
 
     def __init__(
         self,
@@ -518,20 +550,26 @@ class _Batch:
         existing: dict[tuple[Kind, str], Entry],
         tip: ChainTip | None,
         now: datetime,
+        ids: list[str],
     ) -> None:
         self.running = balances
         self.refs = existing
         self.owners: dict[str, str] = {}
         self.entries: list[Entry] = []
-        self.rows: list[ChainPosting] = []  # the entries' posting rows, in order
         self.by_id: dict[str, Entry] = {}
         self.seq = tip.seq if tip else 0
         self.hash = tip.hash if tip else GENESIS
         self.ts = max(now, tip.ts) if tip else now
-        self._log: list[tuple[str, object, object]] = []
+        self._undo: list[_Undo] = []  # one per entry in `entries`
+        self._ids = iter(ids)  # one per item of the batch, minted at once
 
     def balance(self, user_id: str, account: str, asset: str) -> Decimal | None:
         return self.running[(user_id, account, asset)]
+
+    def start(self, draft: EntryDraft) -> dict[tuple[str, str], Decimal | None]:
+        """The balances a draft's postings start from (None = never posted)."""
+        running, user_id = self.running, draft.user_id
+        return {key: running[(user_id, *key)] for key in _keys(draft)}
 
     def tip(self) -> ChainTip | None:
         """The chain tip after this batch, or None when it chained nothing."""
@@ -540,46 +578,49 @@ class _Batch:
     def posted(self, kind: Kind, ref: str) -> Entry | None:
         return self.refs.get((kind, ref))
 
-    def chain(self, draft: EntryDraft, lines: tuple[PostedLine, ...]) -> Entry:
-        entry, rows = seal(draft, lines, seq=self.seq + 1, prev_hash=self.hash, ts=self.ts)
-        self._log.append(("chain", (self.seq, self.hash), None))
-        self.seq, self.hash = entry.seq, entry.hash
-        self.entries.append(entry)
-        self.rows.extend(rows)
-        self.by_id[entry.id] = entry
+    def chain(
+        self,
+        draft: EntryDraft,
+        start: dict[tuple[str, str], Decimal | None],
+        lines: tuple[PostedLine, ...],
+    ) -> Entry:
+        """Seal the next entry and take its balances; `start` (see `start`) holds every
+        balance its lines move, as it was."""
+        seq, prev, entry_id = self.seq + 1, self.hash, next(self._ids)
+        entry = seal(draft, lines, seq=seq, prev_hash=prev, ts=self.ts, entry_id=entry_id)
+        running, owners, user_id = self.running, self.owners, draft.user_id
         for line in lines:
-            key = (draft.user_id, line.account, line.asset)
-            self._log.append(("balance", key, self.running.get(key)))
-            self.running[key] = line.balance
-            bot_id = line.bot_id
-            if bot_id is not None and bot_id not in self.owners:
-                self._log.append(("owner", bot_id, None))
-                self.owners[bot_id] = draft.user_id
-        if draft.ref is not None:
-            self._log.append(("ref", (draft.kind, draft.ref), None))
-            self.refs[(draft.kind, draft.ref)] = entry
+            running[(user_id, line.account, line.asset)] = line.balance
+        bots = []
+        for account, _ in start:
+            bot_id = journal.bot_of(account)
+            if bot_id is not None and bot_id not in owners:
+                owners[bot_id] = user_id
+                bots.append(bot_id)
+        ref = None if draft.ref is None else (draft.kind, draft.ref)
+        if ref is not None:
+            self.refs[ref] = entry
+        self._undo.append(_Undo(self.seq, self.hash, user_id, start, bots, ref))
+        self.seq, self.hash = seq, entry.hash
+        self.entries.append(entry)
+        self.by_id[entry.id] = entry
         return entry
 
-    def mark(self) -> tuple[int, int]:
-        return len(self._log), len(self.entries)
+    def mark(self) -> int:
+        return len(self.entries)
 
-    def undo(self, mark: tuple[int, int]) -> None:
-        """Forget everything chained since `mark` (a refused group)."""
-        logged, entries = mark
-        while len(self._log) > logged:
-            what, key, value = self._log.pop()
-            if what == "chain":
-                self.seq, self.hash = key  # type: ignore[misc]
-            elif what == "balance":
-                self.running[key] = value  # type: ignore[index,assignment]
-            elif what == "owner":
-                del self.owners[key]  # type: ignore[arg-type]
-            else:
-                del self.refs[key]  # type: ignore[arg-type]
-        for entry in self.entries[entries:]:
+    def undo(self, mark: int) -> None:
+        """Forget every entry chained since `mark` (a refused group), newest first."""
+        while len(self.entries) > mark:
+            entry, undo = self.entries.pop(), self._undo.pop()
             del self.by_id[entry.id]
-            del self.rows[-len(entry.postings) :]
-        del self.entries[entries:]
+            self.seq, self.hash = undo.seq, undo.hash
+            for (account, asset), balance in undo.start.items():
+                self.running[(undo.user_id, account, asset)] = balance
+            for bot_id in undo.bots:
+                del self.owners[bot_id]
+            if undo.ref is not None:
+                del self.refs[undo.ref]
 
 
 class _Replay:
@@ -648,6 +689,13 @@ def _fill_keys(trade: Fill) -> list[tuple[str, str]]:
     return fill_keys(trade.bot_id, trade.base, trade.quote, trade.fee_asset)
 
 
+@lru_cache(maxsize=1 << 14)  # a batch asks for the same few bots' keys at every close
+def _user_fill_keys(
+    user_id: str, bot_id: str, base: str, quote: str, fee_asset: str | None
+) -> tuple[UserKey, ...]:
+    return tuple((user_id, *key) for key in fill_keys(bot_id, base, quote, fee_asset))
+
+
 def fill_keys(
     bot_id: str, base: str, quote: str, fee_asset: str | None = None
 ) -> list[tuple[str, str]]:
@@ -678,10 +726,11 @@ def _apply(
     lines = []
     for posting in draft.postings:
         key = (posting.account, posting.asset)
-        running[key] = add(running[key], posting.amount)
-        lines.append(PostedLine(posting.account, posting.asset, posting.amount, running[key]))
+        balance = running[key] = add(running[key], posting.amount)
+        lines.append(PostedLine(posting.account, posting.asset, posting.amount, balance))
     for key, final in running.items():
-        _check_floor(*key, start[key] or ZERO, final)
+        if final < 0:  # `_check_floor` passes any balance that is not negative
+            _check_floor(*key, start[key] or ZERO, final)
     return tuple(lines)
 
 
