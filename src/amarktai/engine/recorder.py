@@ -1,4 +1,5 @@
-"""Persist what the venue did: order state, fills and their ledger postings, decision traces.
+"""Persist what the venue did: order state, fills and their ledger postings, decision traces
+(and the events and trace entries that report them).
 
 Everything one engine step changes is written in one transaction, so an order's status,
 its fills and the ledger entries they post can never disagree after a crash.
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from amarktai.db.bulk import BulkInsert
 from amarktai.engine.models import DecisionTrace, FillRow, OrderRow
 from amarktai.execution.orders import Fill, Order
+from amarktai.execution.paper import Execution
 from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
@@ -66,23 +68,26 @@ class Recorder:
 
 class Rows:
     """New orders, fills and decision traces of one engine step, stored with one
-    executemany insert per table (no ORM unit of work, no flush per row). The fills must
-    already be booked: each carries its ledger entry."""
+    executemany insert per table (no ORM unit of work, no flush per row). Rows are kept
+    as tuples in the insert's column order, the shape the driver takes, so no dict is
+    built and unpacked per row. The fills must already be booked: each carries its
+    ledger entry."""
+
+    __slots__ = ("fills", "orders", "traces")
 
     def __init__(self) -> None:
-        self.orders: list[dict[str, Any]] = []
-        self.fills: list[dict[str, Any]] = []
-        self.traces: list[dict[str, Any]] = []
+        self.orders: list[tuple[Any, ...]] = []
+        self.fills: list[tuple[Any, ...]] = []
+        self.traces: list[tuple[Any, ...]] = []
 
     def order(self, order: Order, user_id: str, now: datetime) -> None:
-        self.orders.append(_order_values(order, user_id, now))
+        self.orders.append(_order_row(order, user_id, now))
 
     def fill(self, fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> None:
-        self.fills.append(_fill_values(fill, user_id, bot_id, entry))
+        self.fills.append(_fill_row(fill, user_id, bot_id, entry))
 
     def trace(
         self,
-        *,
         user_id: str,
         bot_id: str,
         ts: datetime,
@@ -92,18 +97,14 @@ class Rows:
         trace: dict[str, Any],
         order_id: str | None = None,
     ) -> None:
-        self.traces.append(
-            _trace_values(user_id, bot_id, ts, rule, signal, outcome, trace, order_id)
-        )
+        row = (new_id(), user_id, bot_id, ts, rule[:200], signal, outcome, trace, order_id)
+        self.traces.append(row)
 
     async def insert(self, s: AsyncSession) -> None:
         """Orders first: fills reference them."""
-        for bulk, rows in (
-            (_ORDER_INSERT, self.orders),
-            (_FILL_INSERT, self.fills),
-            (_TRACE_INSERT, self.traces),
-        ):
-            await bulk.run(s, [tuple(row[name] for name in bulk.columns) for row in rows])
+        await _ORDER_INSERT.run(s, self.orders)
+        await _FILL_INSERT.run(s, self.fills)
+        await _TRACE_INSERT.run(s, self.traces)
 
 
 def ledger_fill(fill: Fill, bot_id: str, inst: Instrument) -> journal.Fill:
@@ -121,23 +122,69 @@ def ledger_fill(fill: Fill, bot_id: str, inst: Instrument) -> journal.Fill:
     )
 
 
-def _fill_values(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> dict[str, Any]:
+def fill_event(fill: Fill, bot_id: str) -> dict[str, Any]:
     return {
         "id": fill.id,
         "order_id": fill.order_id,
-        "user_id": user_id,
         "bot_id": bot_id,
-        "ts": fill.ts,
         "symbol": fill.symbol,
         "side": fill.side,
-        "price": fill.price,
-        "qty": fill.qty,
-        "fee": fill.fee,
-        "fee_asset": fill.fee_asset,
-        "liquidity": fill.liquidity,
-        "realised_pnl": _realised(entry, bot_id) if fill.side == "sell" else None,
-        "ledger_entry_id": entry.id,
+        "price": str(fill.price),
+        "qty": str(fill.qty),
+        "fee": str(fill.fee),
+        "ts": fill.ts.isoformat(),
     }
+
+
+def execution_trace(execution: Execution) -> dict[str, Any]:
+    order = execution.order
+    return {
+        "status": order.status,
+        "filled_qty": str(order.filled_qty),
+        "avg_price": None if order.avg_price is None else str(order.avg_price),
+        "slippage_bps": None if execution.slippage_bps is None else f"{execution.slippage_bps:.2f}",
+    }
+
+
+def order_event(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "bot_id": order.bot_id,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
+        "qty": str(order.qty),
+        "status": order.status,
+        "filled_qty": str(order.filled_qty),
+        "avg_price": None if order.avg_price is None else str(order.avg_price),
+    }
+
+
+_FILL_COLUMNS = (
+    "id", "order_id", "user_id", "bot_id", "ts", "symbol", "side", "price", "qty", "fee",
+    "fee_asset", "liquidity", "realised_pnl", "ledger_entry_id",
+)  # fmt: skip
+_TRACE_COLUMNS = (
+    "id", "user_id", "bot_id", "ts", "rule", "signal", "outcome", "trace", "order_id",
+)  # fmt: skip
+_ORDER_COLUMNS = (
+    "id", "user_id", "bot_id", "client_order_id", "symbol", "side", "type", "time_in_force",
+    "qty", "limit_price", "stop_price", "created_at", "status", "filled_qty", "avg_price",
+    "fees", "reason", "updated_at",
+)  # fmt: skip
+
+
+def _fill_row(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> tuple[Any, ...]:
+    """A fill as a `fills` row, in `_FILL_COLUMNS` order."""
+    realised = _realised(entry, bot_id) if fill.side == "sell" else None
+    return (
+        fill.id, fill.order_id, user_id, bot_id, fill.ts, fill.symbol, fill.side, fill.price,
+        fill.qty, fill.fee, fill.fee_asset, fill.liquidity, realised, entry.id,
+    )  # fmt: skip
+
+
+def _fill_values(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> dict[str, Any]:
+    return dict(zip(_FILL_COLUMNS, _fill_row(fill, user_id, bot_id, entry), strict=True))
 
 
 def _trace_values(
@@ -150,17 +197,8 @@ def _trace_values(
     trace: dict[str, Any],
     order_id: str | None,
 ) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "user_id": user_id,
-        "bot_id": bot_id,
-        "ts": ts,
-        "rule": rule[:200],
-        "signal": signal,
-        "outcome": outcome,
-        "trace": trace,
-        "order_id": order_id,
-    }
+    row = (new_id(), user_id, bot_id, ts, rule[:200], signal, outcome, trace, order_id)
+    return dict(zip(_TRACE_COLUMNS, row, strict=True))
 
 
 def _realised(entry: journal.Entry, bot_id: str) -> Any:
@@ -173,36 +211,30 @@ def _realised(entry: journal.Entry, bot_id: str) -> Any:
 _ORDER_PROGRESS = ("status", "filled_qty", "avg_price", "fees", "reason", "updated_at")
 
 
+def _order_row(order: Order, user_id: str, now: datetime) -> tuple[Any, ...]:
+    """An order as an `orders` row, in `_ORDER_COLUMNS` order."""
+    return (
+        order.id, user_id, order.bot_id, order.client_order_id, order.symbol, order.side,
+        order.type, order.time_in_force, order.qty, order.limit_price, order.stop_price,
+        order.created_at, order.status, order.filled_qty, order.avg_price, order.fees,
+        order.reason, now,
+    )  # fmt: skip
+
+
 def _order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
-    """An order as an `orders` row (used for ORM rows and bulk inserts alike)."""
-    return {
-        "id": order.id,
-        "user_id": user_id,
-        "bot_id": order.bot_id,
-        "client_order_id": order.client_order_id,
-        "symbol": order.symbol,
-        "side": order.side,
-        "type": order.type,
-        "time_in_force": order.time_in_force,
-        "qty": order.qty,
-        "limit_price": order.limit_price,
-        "stop_price": order.stop_price,
-        "created_at": order.created_at,
-        "status": order.status,
-        "filled_qty": order.filled_qty,
-        "avg_price": order.avg_price,
-        "fees": order.fees,
-        "reason": order.reason,
-        "updated_at": now,
-    }
+    """An order as an `orders` row (for ORM rows; bulk inserts take `_order_row`)."""
+    return dict(zip(_ORDER_COLUMNS, _order_row(order, user_id, now), strict=True))
 
 
-def _columns(model: type[OrderRow | FillRow | DecisionTrace]) -> BulkInsert:
+def _columns(model: type[OrderRow | FillRow | DecisionTrace], names: tuple[str, ...]) -> BulkInsert:
+    """Every column of the table, or the import fails: a column added to a model but
+    not to its row builder must not be silently left to its default."""
     table = cast(Table, model.__table__)
-    return BulkInsert(table, tuple(table.c.keys()))
+    if sorted(names) != sorted(table.c.keys()):
+        raise RuntimeError(f"{table.name}: row builder columns {names} != {table.c.keys()}")
+    return BulkInsert(table, names)
 
 
-# Every column of each table: the *_values helpers above set them all.
-_ORDER_INSERT = _columns(OrderRow)
-_FILL_INSERT = _columns(FillRow)
-_TRACE_INSERT = _columns(DecisionTrace)
+_ORDER_INSERT = _columns(OrderRow, _ORDER_COLUMNS)
+_FILL_INSERT = _columns(FillRow, _FILL_COLUMNS)
+_TRACE_INSERT = _columns(DecisionTrace, _TRACE_COLUMNS)

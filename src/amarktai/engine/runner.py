@@ -28,8 +28,15 @@ from amarktai.db.engine import transaction
 from amarktai.engine.lifecycle import next_status
 from amarktai.engine.models import Bot
 from amarktai.engine.planner import Holdings, Limits, Proposal, plan
-from amarktai.engine.recorder import Recorder, Rows, ledger_fill
-from amarktai.engine.repository import TradingRepository
+from amarktai.engine.recorder import (
+    Recorder,
+    Rows,
+    execution_trace,
+    fill_event,
+    ledger_fill,
+    order_event,
+)
+from amarktai.engine.repository import BotState, TradingRepository
 from amarktai.execution.orders import Fill, Order, new_order
 from amarktai.execution.paper import (
     Execution,
@@ -49,7 +56,7 @@ from amarktai.markets.history import PriceHistory
 from amarktai.markets.instruments import InstrumentRegistry
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade
 from amarktai.risk.exits import PositionState
-from amarktai.risk.pretrade import GateCache, trade_exit
+from amarktai.risk.pretrade import Gate, GateCache, trade_exit
 from amarktai.risk.pretrade import gate as risk_gate
 from amarktai.risk.service import RiskService
 from amarktai.strategies.base import Bars, Decision, Strategy, StrategyContext
@@ -74,6 +81,25 @@ class BotRunner:
     exit_state: PositionState | None = None  # highs and ATR since entry, for trailing exits
     decided: tuple[int, float | None] | None = None  # (bar_index, target) of its last decision
     window: BarWindow = field(default_factory=lambda: BarWindow())
+    _keys: tuple[str, list[UserKey], tuple[UserKey, UserKey]] | None = None
+
+    def balance_keys(self, user_id: str) -> list[UserKey]:
+        """Every running balance the bot's decision and its fills read."""
+        return self._keys_of(user_id)[1]
+
+    def holding_keys(self, user_id: str) -> tuple[UserKey, UserKey]:
+        """The bot's quote cash and base position balances."""
+        return self._keys_of(user_id)[2]
+
+    def _keys_of(self, user_id: str) -> tuple[str, list[UserKey], tuple[UserKey, UserKey]]:
+        """Built once per runner (account paths are checked as they are made), not at
+        every close; keyed by the owner read at the close, so they can never be stale."""
+        if self._keys is None or self._keys[0] != user_id:
+            inst = self.instrument
+            keys = [(user_id, *key) for key in fill_keys(self.bot_id, inst.base, inst.quote)]
+            held = _holding_keys(user_id, self.bot_id, inst)
+            self._keys = (user_id, keys, held)
+        return self._keys
 
     def previous_target(self) -> float | None:
         """The strategy's own target on the bar just before this one (None when it did
@@ -314,22 +340,22 @@ class Engine:
             ledger = LedgerService(s, self.clock)
             row = candle_row(candle)
             bars = {runner.bot_id: runner.push(candle, row) for runner in runners}
-            bots = await TradingRepository(s).bots_by_id([r.bot_id for r in runners])
-            live = [(r, bots[r.bot_id]) for r in runners if r.bot_id in bots]
             # The chain lock first: the balances read next then stay true until the
             # commit, so the decisions and the ledger batch share one read of them.
             await ledger.lock()
+            # Limits are read for the owners the runners know; a bot whose row names
+            # another owner is not in the cache, so it takes the full gate.
+            users = {r.user_id for r in runners}
+            bots, levels = await TradingRepository(s).close_read([r.bot_id for r in runners], users)
+            live = [(r, bots[r.bot_id]) for r in runners if r.bot_id in bots]
             known = await self.mirror.read(
-                ledger.repo, [key for r, bot in live for key in _bot_keys(bot.user_id, r)]
+                ledger.repo, [key for r, bot in live for key in r.balance_keys(bot.user_id)]
             )
-            cache = await GateCache.load(s, [bot.user_id for _, bot in live])
+            close = _Close(s, ledger, candle, bots, known, GateCache.of(levels))
             steps: list[_Step] = []
             for runner, bot in live:
                 try:
-                    held = _holdings(known, bot.user_id, runner)
-                    step, cache = await self._decide(
-                        s, ledger, cache, runner, bot, bars[runner.bot_id], held, candle
-                    )
+                    step = await self._decide(close, runner, bot, bars[runner.bot_id])
                 except Exception:  # isolate: the other bots still decide on this candle
                     log.exception("bot_step_failed", bot_id=runner.bot_id)
                     continue
@@ -341,21 +367,15 @@ class Engine:
             await self._write(s, ledger, steps, events)
 
     async def _decide(
-        self,
-        s: AsyncSession,
-        ledger: LedgerService,
-        cache: GateCache,
-        runner: BotRunner,
-        bot: Bot,
-        bars: Bars,
-        holdings: Holdings,
-        candle: Candle,
-    ) -> tuple[_Step | None, GateCache]:
+        self, close: _Close, runner: BotRunner, bot: BotState, bars: Bars
+    ) -> _Step | None:
         """One bot's decision, nothing written (see `_on_candle`)."""
         if bot.status != "running":  # stopped elsewhere, or halted earlier in this candle
             self.runners.pop(runner.bot_id, None)
-            return None, cache
+            return None
+        candle = close.candle
         price = candle.close
+        holdings = _holdings(close.known, bot.user_id, runner)
         ctx = StrategyContext(
             bars=bars,
             position_qty=holdings.position_qty,
@@ -364,31 +384,28 @@ class Engine:
             bar_index=runner.bar_index - 1,
             previous_target=runner.previous_target(),
         )
-        checked = cache.quick(bot, runner.limits)
+        checked = close.cache.quick(bot, runner.limits)
         if checked is None:  # breakers to evaluate: the full gate, which may write
-            async with s.begin_nested():
-                checked = await risk_gate(
-                    s, self.clock, bot, runner.limits, self.last_prices, self.venues
-                )
-            if checked.pre.events or checked.pre.halted:
-                cache = await GateCache.load(s, cache.users)
-        now = self.clock.now()
-        step = _Step(bot, runner, now, events=list(checked.alerts))
+            checked = await self._gate(close, runner, bot)
+            if checked is None:
+                return None
+        step = _Step(bot, runner, self.clock.now(), events=list(checked.alerts))
         if checked.blocked:  # a circuit breaker covers this bot: no new orders
             self.runners.pop(bot.id, None)
             step.rule, step.outcome = "circuit_breaker", "denied"
             step.trace = checked.denied_trace(candle)
-            return step, cache
+            return step
         try:
             decision = runner.strategy.on_bar(ctx)
         except Exception as exc:  # a crashing strategy errors only its own bot
-            self._errored(bot, step, candle, exc)
-            return step, cache
+            await self._errored(close.s, bot, step, candle, exc)
+            return step
         runner.decided = (runner.bar_index, decision.target)
-        exit_decision, runner.exit_state = await trade_exit(
-            ledger, bot, runner.instrument, runner.exit_state, runner.limits.exits, candle
-        )
-        decision = exit_decision or decision  # a stop or target overrides the strategy
+        if runner.limits.exits is not None:  # else no exit to check, and no state to keep
+            exit_decision, runner.exit_state = await trade_exit(
+                close.ledger, bot, runner.instrument, runner.exit_state, runner.limits.exits, candle
+            )
+            decision = exit_decision or decision  # a stop or target overrides the strategy
         proposal = plan(
             decision,
             instrument=runner.instrument,
@@ -398,21 +415,42 @@ class Engine:
             trade_returns=checked.trade_returns,
             exposure=checked.exposure,
         )
-        self._act(step, candle, decision, proposal)
-        return step, cache
+        self._act(close, step, decision, proposal)
+        return step
 
-    def _act(self, step: _Step, candle: Candle, decision: Decision, proposal: Proposal) -> None:
+    async def _gate(self, close: _Close, runner: BotRunner, bot: BotState) -> Gate | None:
+        """The full risk gate, on the bot's ORM row, in a savepoint. Bots it halts sit
+        out the rest of this close, and what it tripped is re-read for the bots after it.
+        None when the row is gone (deleted since this close read it)."""
+        repo = TradingRepository(close.s)
+        row = await repo.bot_any_user(bot.id)
+        if row is None:
+            self.runners.pop(bot.id, None)
+            return None
+        async with close.s.begin_nested():
+            checked = await risk_gate(
+                close.s, self.clock, row, runner.limits, self.last_prices, self.venues
+            )
+        for bot_id in checked.pre.halted:
+            if bot_id in close.bots:  # its row is in the session already: no query
+                halted = await repo.bot_any_user(bot_id)
+                close.bots[bot_id].status = halted.status if halted is not None else "halted"
+        if checked.pre.events or checked.pre.halted:
+            close.cache = await GateCache.load(close.s, close.cache.users)
+        return checked
+
+    def _act(self, close: _Close, step: _Step, decision: Decision, proposal: Proposal) -> None:
         """Submit the planned order to the paper venue; the fills are booked in `_write`."""
         step.rule, step.signal, step.outcome = decision.rule, decision.signal, proposal.outcome
         step.trace = {
             **decision.trace,
-            "bar": {"ts": candle.ts.isoformat(), "close": str(candle.close)},
+            "bar": {"ts": close.bar_ts, "close": close.bar_close},
             "risk": proposal.trace(),
         }
         if proposal.outcome != "order" or proposal.side is None:
             return
         order = new_order(
-            client_order_id=f"bar-{candle.ts:%Y%m%dT%H%M%S}",
+            client_order_id=close.client_order_id,
             bot_id=step.bot.id,
             symbol=step.runner.instrument.symbol,
             side=proposal.side,
@@ -467,25 +505,25 @@ class Engine:
         """Post all fills to the ledger in one batched append (an order the ledger
         refuses is not booked, the others are), then bulk-insert orders, fills and
         traces. Returns the events to emit after the commit."""
-        trading = [st for st in steps if st.execution is not None]
+        trading = [(st, st.execution) for st in steps if st.execution is not None]
         posted = await ledger.post_fills(
             [
                 [
                     FillRequest(st.bot.user_id, ledger_fill(f, st.bot.id, st.runner.instrument))
-                    for f in st.execution.fills
+                    for f in execution.fills
                 ]
-                for st in trading
-                if st.execution is not None
+                for st, execution in trading
             ],
             mirror=mirror,
             fresh_refs=True,  # fill ids the venue minted in this step
         )
-        booked = dict(zip((id(st) for st in trading), posted, strict=True))
+        booked = {id(st): result for (st, _), result in zip(trading, posted, strict=True)}
         rows = Rows()
         events: list[tuple[str, str, dict[str, Any]]] = []
         now = self.clock.now()
         for st in steps:
             events.extend(st.events)
+            user_id, bot_id = st.bot.user_id, st.bot.id
             trace, outcome, order_id = dict(st.trace), st.outcome, None
             result = booked.get(id(st))
             if isinstance(result, DomainError):
@@ -496,22 +534,13 @@ class Engine:
             elif st.execution is not None and result is not None:
                 order = st.execution.order
                 order_id = order.id
-                rows.order(order, st.bot.user_id, now)
-                events.append((st.bot.user_id, "order", _order_event(order)))
+                rows.order(order, user_id, now)
+                events.append((user_id, "order", order_event(order)))
                 for fill, entry in zip(st.execution.fills, result, strict=True):
-                    rows.fill(fill, st.bot.user_id, st.bot.id, entry)
-                    events.append((st.bot.user_id, "fill", _fill_event(fill, st.bot.id)))
-                trace["execution"] = _execution_trace(st.execution)
-            rows.trace(
-                user_id=st.bot.user_id,
-                bot_id=st.bot.id,
-                ts=st.now,
-                rule=st.rule,
-                signal=st.signal,
-                outcome=outcome,
-                trace=trace,
-                order_id=order_id,
-            )
+                    rows.fill(fill, user_id, bot_id, entry)
+                    events.append((user_id, "fill", fill_event(fill, bot_id)))
+                trace["execution"] = execution_trace(st.execution)
+            rows.trace(user_id, bot_id, st.now, st.rule, st.signal, outcome, trace, order_id)
         await rows.insert(s)
         return events
 
@@ -526,16 +555,20 @@ class Engine:
     ) -> None:
         now = self.clock.now()
         await recorder.save_order(order, bot.user_id, now)
-        events.append((bot.user_id, "order", _order_event(order)))
+        events.append((bot.user_id, "order", order_event(order)))
         for fill in fills:
             await recorder.save_fill(fill, bot.user_id, bot.id, instrument)
-            events.append((bot.user_id, "fill", _fill_event(fill, bot.id)))
+            events.append((bot.user_id, "fill", fill_event(fill, bot.id)))
 
-    def _errored(self, bot: Bot, step: _Step, candle: Candle, exc: Exception) -> None:
+    async def _errored(
+        self, s: AsyncSession, bot: BotState, step: _Step, candle: Candle, exc: Exception
+    ) -> None:
+        """Mark the bot errored on its ORM row (stored with the close's commit)."""
         reason = f"strategy raised {type(exc).__name__}: {exc}"[:500]
-        bot.status = next_status(bot.status, "error")
-        bot.status_reason = reason
-        bot.updated_at = self.clock.now()
+        row = await TradingRepository(s).bot_any_user(bot.id)
+        bot.status = next_status(row.status if row is not None else bot.status, "error")
+        if row is not None:
+            row.status, row.status_reason, row.updated_at = bot.status, reason, self.clock.now()
         step.rule, step.signal, step.outcome = "strategy error", 0.0, "error"
         step.trace = {"error": reason, "bar": {"ts": candle.ts.isoformat()}}
         self.runners.pop(bot.id, None)
@@ -582,12 +615,6 @@ class Engine:
                 await listener(user_id, kind, payload)
 
 
-def _bot_keys(user_id: str, runner: BotRunner) -> list[UserKey]:
-    """Every running balance the bot's decision and its fills read."""
-    inst = runner.instrument
-    return [(user_id, *key) for key in fill_keys(runner.bot_id, inst.base, inst.quote)]
-
-
 def _holding_keys(user_id: str, bot_id: str, instrument: Instrument) -> tuple[UserKey, UserKey]:
     return (
         (user_id, journal.bot_account(bot_id, "cash"), instrument.quote),
@@ -596,8 +623,7 @@ def _holding_keys(user_id: str, bot_id: str, instrument: Instrument) -> tuple[Us
 
 
 def _holdings(known: dict[UserKey, Decimal | None], user_id: str, runner: BotRunner) -> Holdings:
-    inst = runner.instrument
-    cash, qty = _holding_keys(user_id, runner.bot_id, inst)
+    cash, qty = runner.holding_keys(user_id)
     return Holdings(cash=known[cash] or journal.ZERO, position_qty=known[qty] or journal.ZERO)
 
 
@@ -614,11 +640,11 @@ async def bot_holdings(
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Step:
     """One bot's decision on a candle close, waiting to be booked and stored."""
 
-    bot: Bot
+    bot: BotState
     runner: BotRunner
     now: datetime
     rule: str = ""
@@ -629,39 +655,33 @@ class _Step:
     events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
 
-def _fill_event(fill: Fill, bot_id: str) -> dict[str, Any]:
-    return {
-        "id": fill.id,
-        "order_id": fill.order_id,
-        "bot_id": bot_id,
-        "symbol": fill.symbol,
-        "side": fill.side,
-        "price": str(fill.price),
-        "qty": str(fill.qty),
-        "fee": str(fill.fee),
-        "ts": fill.ts.isoformat(),
-    }
+class _Close:
+    """One candle close: its transaction, what it read once for all its bots (bot rows,
+    balances, the gate's limits and trips) and the bar's text every trace and order of
+    the close repeats, formatted once rather than per bot."""
 
+    __slots__ = (
+        "bar_close",
+        "bar_ts",
+        "bots",
+        "cache",
+        "candle",
+        "client_order_id",
+        "known",
+        "ledger",
+        "s",
+    )
 
-def _execution_trace(execution: Execution) -> dict[str, Any]:
-    order = execution.order
-    return {
-        "status": order.status,
-        "filled_qty": str(order.filled_qty),
-        "avg_price": None if order.avg_price is None else str(order.avg_price),
-        "slippage_bps": None if execution.slippage_bps is None else f"{execution.slippage_bps:.2f}",
-    }
-
-
-def _order_event(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "bot_id": order.bot_id,
-        "symbol": order.symbol,
-        "side": order.side,
-        "type": order.type,
-        "qty": str(order.qty),
-        "status": order.status,
-        "filled_qty": str(order.filled_qty),
-        "avg_price": None if order.avg_price is None else str(order.avg_price),
-    }
+    def __init__(
+        self,
+        s: AsyncSession,
+        ledger: LedgerService,
+        candle: Candle,
+        bots: dict[str, BotState],
+        known: dict[UserKey, Decimal | None],
+        cache: GateCache,
+    ) -> None:
+        self.s, self.ledger, self.candle = s, ledger, candle
+        self.bots, self.known, self.cache = bots, known, cache
+        self.bar_ts, self.bar_close = candle.ts.isoformat(), str(candle.close)
+        self.client_order_id = f"bar-{candle.ts:%Y%m%dT%H%M%S}"

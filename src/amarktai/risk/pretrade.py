@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +28,9 @@ from amarktai.ledger.service import LedgerService
 from amarktai.markets.types import Candle, Instrument
 from amarktai.risk.breakers import BreakerLimits
 from amarktai.risk.exits import Bar, ExitRules, PositionState, advance, check_exit, open_position
-from amarktai.risk.models import PLATFORM, RiskEvent
+from amarktai.risk.models import PLATFORM
 from amarktai.risk.portfolio import QUOTE, load_portfolio, price_book
-from amarktai.risk.repository import RiskRepository
+from amarktai.risk.repository import GateLevels, RiskRepository
 from amarktai.risk.service import Event, Level, PreTrade, RiskService
 from amarktai.strategies.base import Decision
 
@@ -86,55 +86,86 @@ async def gate(
     return result
 
 
+class Trader(Protocol):
+    """What the quick gate and the exits read of a bot: an ORM `Bot` or the engine's
+    per-close `BotState`."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def risk(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class GateCache:
     """What the gate reads that is the same for every bot of a candle close: the user and
-    platform limits and the active trips. With no breaker enabled, no exposure cap, no
-    Kelly sizing and no active trip covering a bot, the gate's answer is known without a
-    query (and writes nothing); any other bot takes the full `gate`, after which the cache
-    is reloaded if that gate tripped or halted anything."""
+    platform limits and the levels of the active trips. With no breaker enabled, no
+    exposure cap, no Kelly sizing and no active trip covering a bot, the gate's answer is
+    known without a query (and writes nothing); any other bot takes the full `gate`, after
+    which the cache is reloaded if that gate tripped or halted anything. Loaded inside
+    the close's transaction, never kept across closes."""
 
     platform: BreakerLimits
     users: dict[str, BreakerLimits]
-    active: list[RiskEvent]
+    active: list[tuple[str, str]]  # (scope, owner_id) of each active trip or stop
+    _free_users: frozenset[str] = field(init=False)  # users with no limit the gate applies
+    _covered: frozenset[tuple[str, str]] = field(init=False)
+    _platform_tripped: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._free_users = frozenset(
+            u for u, lim in self.users.items() if not lim.any_enabled and lim.max_exposure is None
+        )
+        self._covered = frozenset(self.active)
+        self._platform_tripped = any(scope == PLATFORM for scope, _ in self.active)
 
     @classmethod
     async def load(cls, s: AsyncSession, user_ids: Iterable[str]) -> GateCache:
-        repo = RiskRepository(s)
-        users = sorted(set(user_ids))
-        found = await repo.limits_of([(PLATFORM, PLATFORM), *(("user", u) for u in users)])
-        limits = {u: BreakerLimits.from_dict(found[("user", u)]) for u in users}
-        platform = BreakerLimits.from_dict(found[(PLATFORM, PLATFORM)])
-        return cls(platform, limits, await repo.active())
+        return cls.of(await RiskRepository(s).gate_levels(list(user_ids)))
 
-    def quick(self, bot: Bot, limits: Limits) -> Gate | None:
-        """The gate's result for a bot nothing binds, or None: run the full gate."""
-        user = self.users.get(bot.user_id)
-        own = BreakerLimits.from_dict((bot.risk or {}).get("breakers"))
-        if user is None or user.any_enabled or user.max_exposure is not None:
+    @classmethod
+    def of(cls, levels: GateLevels) -> GateCache:
+        found, active = levels
+        users = {
+            owner: BreakerLimits.from_dict(settings)
+            for (scope, owner), settings in found.items()
+            if scope == "user"
+        }
+        return cls(BreakerLimits.from_dict(found[(PLATFORM, PLATFORM)]), users, active)
+
+    def quick(self, bot: Trader, limits: Limits) -> Gate | None:
+        """The gate's result for a bot nothing binds, or None: run the full gate (also
+        for a bot whose owner's limits this cache did not load)."""
+        if bot.user_id not in self._free_users or limits.sizing == "kelly":
             return None
-        if own.any_enabled or self.platform.any_enabled or limits.sizing == "kelly":
+        breakers = (bot.risk or {}).get("breakers")
+        if (breakers and BreakerLimits.from_dict(breakers).any_enabled) or self._binds(bot):
             return None
-        if any(_covers(e, bot) for e in self.active):
-            return None
-        pre = PreTrade()
-        pre.checks.append(
-            {
-                "level": "all",
-                "name": "circuit_breakers",
-                "tripped": False,
-                "detail": "no active breaker",
-            }
+        return _passed()
+
+    def _binds(self, bot: Trader) -> bool:
+        """A platform breaker, or an active trip or stop covering the bot."""
+        covered = self._covered
+        return (
+            self.platform.any_enabled
+            or self._platform_tripped
+            or ("user", bot.user_id) in covered
+            or ("bot", bot.id) in covered
         )
-        return Gate(pre)
 
 
-def _covers(event: RiskEvent, bot: Bot) -> bool:
-    if event.scope == PLATFORM:
-        return True
-    if event.scope == "user":
-        return event.owner_id == bot.user_id
-    return event.scope == "bot" and event.owner_id == bot.id
+def _passed() -> Gate:
+    """A fresh result per bot (its lists are the step's to extend)."""
+    pre = PreTrade()
+    detail = "no active breaker"
+    pre.checks.append(
+        {"level": "all", "name": "circuit_breakers", "tripped": False, "detail": detail}
+    )
+    return Gate(pre)
 
 
 async def _exposure(
@@ -149,7 +180,7 @@ async def _exposure(
 
 async def trade_exit(
     ledger: LedgerService,
-    bot: Bot,
+    bot: Trader,
     instrument: Instrument,
     state: PositionState | None,
     rules: ExitRules | None,

@@ -3,12 +3,12 @@ breakers are judged on (closed-trade PnL, error decisions). Only this module run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Table, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.engine.models import Bot, DecisionTrace, FillRow, OrderRow
@@ -17,6 +17,40 @@ from amarktai.risk.models import PLATFORM, RiskEvent, RiskLimits, RiskState
 
 ERROR_OUTCOMES = ("error", "rejected")
 OPEN_STATUSES = ("new", "open", "partially_filled")
+LevelKey = tuple[str, str]  # (scope, owner_id)
+GateLevels = tuple[dict[LevelKey, dict[str, Any]], list[LevelKey]]  # limits per level, active trips
+_LIMITS: Table = RiskLimits.__table__  # type: ignore[assignment]
+_EVENTS: Table = RiskEvent.__table__  # type: ignore[assignment]
+
+# The gate's reads as (tag, scope, owner_id, NULL, settings) rows, so the engine can run
+# them in the same statement as its bot rows (tag 0): tag 1 the platform's and the
+# `GATE_USERS` users' limits, tag 2 the level of each active trip or stop. Built once:
+# the statement's shape never changes, only the expanding user list.
+GATE_USERS = "gate_users"
+GATE_LIMITS = select(
+    literal(1), _LIMITS.c.scope, _LIMITS.c.owner_id, null(), _LIMITS.c.settings
+).where(
+    ((_LIMITS.c.scope == PLATFORM) & (_LIMITS.c.owner_id == PLATFORM))
+    | ((_LIMITS.c.scope == "user") & _LIMITS.c.owner_id.in_(bindparam(GATE_USERS, expanding=True)))
+)
+GATE_TRIPS = select(literal(2), _EVENTS.c.scope, _EVENTS.c.owner_id, null(), null()).where(
+    _EVENTS.c.active.is_(True)
+)
+GATE_LEVELS = union_all(GATE_LIMITS, GATE_TRIPS)
+
+
+def gate_levels(rows: Iterable[Sequence[Any]], user_ids: Iterable[str]) -> GateLevels:
+    """Limits per level (the platform's and each user's, {} when unset) and the levels of
+    the active trips, from the tagged rows above (other tags are skipped)."""
+    found: dict[LevelKey, dict[str, Any]] = {}
+    active: list[LevelKey] = []
+    for tag, scope, owner, _, settings in rows:
+        if tag == 1:
+            found[(scope, owner)] = dict(settings or {})
+        elif tag == 2:
+            active.append((scope, owner))
+    levels = [(PLATFORM, PLATFORM), *(("user", u) for u in sorted(set(user_ids)))]
+    return {level: found.get(level, {}) for level in levels}, active
 
 
 class RiskRepository:
@@ -28,18 +62,13 @@ class RiskRepository:
         row = await self._limits_row(scope, owner_id)
         return dict(row.settings) if row else {}
 
-    async def limits_of(
-        self, levels: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, Any]]:
-        """Settings of many (scope, owner_id) levels in one query; absent levels map to {}."""
-        if not levels:
-            return {}
-        wanted = [
-            (RiskLimits.scope == scope) & (RiskLimits.owner_id == owner) for scope, owner in levels
-        ]
-        rows = (await self.s.execute(select(RiskLimits).where(or_(*wanted)))).scalars()
-        found = {(row.scope, row.owner_id): dict(row.settings) for row in rows}
-        return {level: found.get(level, {}) for level in levels}
+    async def gate_levels(self, user_ids: Sequence[str]) -> GateLevels:
+        """The platform's and these users' limit settings (absent levels map to {}), and
+        the levels of every active trip or stop: what the engine's pre-trade gate reads at
+        each candle close, in one round trip and without building ORM rows."""
+        users = sorted(set(user_ids))
+        rows = await self.s.execute(GATE_LEVELS, {GATE_USERS: users})
+        return gate_levels(rows, users)
 
     async def save_limits(
         self, scope: str, owner_id: str, settings: dict[str, Any], now: datetime

@@ -78,3 +78,28 @@ def test_apply_fill_vwap_fees_and_overfill() -> None:
     with pytest.raises(Conflict) as err:
         apply_fill(o, f("13", "1"))
     assert err.value.code in {"overfill", "invalid_order_transition"}
+
+
+def test_transition_and_fill_copy_every_other_field() -> None:
+    """`transition`/`apply_fill` copy an order field by field (not `dataclasses.replace`):
+    a field added to Order but not copied there would silently reset to its default."""
+    from dataclasses import fields, replace
+
+    from amarktai.execution.orders import _moved
+
+    o = order()
+    marked = replace(o, **{f.name: object() for f in fields(o)})  # no field at its default
+    moved = _moved(marked, "open", None)
+    for f in fields(o):
+        if f.name not in ("status", "reason"):
+            assert getattr(moved, f.name) is getattr(marked, f.name), f.name
+    fill = Fill(o.id, T0, "BTC/ZAR", "buy", D("1000"), D("0.004"), D("0.004"), "ZAR", "taker")
+    filled = apply_fill(transition(replace(o, reason="r"), "open"), fill)
+    assert filled == replace(
+        o,
+        status="partially_filled",
+        reason="r",
+        filled_qty=D("0.004"),
+        avg_price=D("1000"),
+        fees=D("0.004"),
+    )
