@@ -49,6 +49,7 @@ from amarktai.engine.models import FillRow
 from amarktai.engine.runner import Engine
 from amarktai.engine.service import BotService, BotSpec
 from amarktai.kit.clock import ManualClock
+from amarktai.kit.heap import freeze_startup_heap
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
 from amarktai.markets.replay import ReplayMarket, shared_data_dir
@@ -116,6 +117,7 @@ async def run(
         events = sum(len(b) for b in batches)
         engine = Engine(rt.sessions, clock, rt.instruments, exchange=exchange)
         await engine.load()
+        freeze_startup_heap()  # as `amarktai serve` does once its engine has started
         latencies: list[float] = []
         original = engine._on_candle
 

@@ -15,6 +15,7 @@ from amarktai.db.migrate import upgrade
 from amarktai.engine.demo import seed_demo_portfolio
 from amarktai.engine.runner import Engine
 from amarktai.engine.service import BotService
+from amarktai.kit.heap import freeze_startup_heap
 from amarktai.markets.sim import SimMarket
 from amarktai.realtime.producers import MarketPublisher, bus_listener
 from amarktai.runtime import Runtime
@@ -110,4 +111,5 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     runtime.tasks.append(asyncio.create_task(engine.run(feed), name="engine"))
     runtime.tasks.append(asyncio.create_task(market.run(), name="market-publisher"))
     runtime.tasks.append(asyncio.create_task(resync(), name="engine-resync"))
+    freeze_startup_heap()
     return engine
