@@ -117,6 +117,7 @@ async def run(
         events = sum(len(b) for b in batches)
         engine = Engine(rt.sessions, clock, rt.instruments, exchange=exchange)
         await engine.load()
+        rt.start_wal_checkpointer()  # as `amarktai serve` does
         freeze_startup_heap()  # as `amarktai serve` does once its engine has started
         latencies: list[float] = []
         original = engine._on_candle

@@ -91,6 +91,7 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     )
     await engine.load()
     runtime.trading = engine
+    runtime.start_wal_checkpointer()  # the engine's commits then never checkpoint
     feed = SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
 
     async def resync() -> None:

@@ -16,7 +16,8 @@ from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
 from amarktai.bus import Bus, build_bus
 from amarktai.config import Secrets, Settings, resolve_secrets
-from amarktai.db.engine import make_engine, make_sessionmaker
+from amarktai.db.checkpoint import WalCheckpointer
+from amarktai.db.engine import make_engine, make_sessionmaker, sqlite_file
 from amarktai.engine.runner import Engine
 from amarktai.jobs.queue import JobQueue, build_queue, bus_listener
 from amarktai.kit.clock import Clock, SystemClock
@@ -40,6 +41,18 @@ class Runtime:
     instruments: InstrumentRegistry = field(default_factory=default_registry)
     trading: Engine | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    checkpointer: WalCheckpointer | None = None
+
+    def start_wal_checkpointer(self) -> WalCheckpointer | None:
+        """Background WAL checkpoints for a file-backed SQLite database (see
+        `amarktai.db.checkpoint`); None on other backends. Stopped by `close`."""
+        if self.checkpointer is None:
+            path = sqlite_file(self.engine.url.render_as_string(hide_password=False))
+            if path is None:
+                return None
+            self.checkpointer = WalCheckpointer(path)
+        self.checkpointer.start()
+        return self.checkpointer
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -49,6 +62,8 @@ class Runtime:
         await self.jobs.close()
         await self.hub.close()
         await self.engine.dispose()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
 
 
 def build_runtime(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from amarktai.db.checkpoint import WAL_AUTOCHECKPOINT_PAGES
 from amarktai.db.locks import release_all
 from amarktai.db.sqlite_driver import one_hop_dbapi
 from amarktai.kit.errors import DomainError
@@ -30,14 +31,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.close()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a file-backed SQLite URL; None for an in-memory database
+    or another backend."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:" or "///" not in url:
+        return None
+    return Path(path)
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         if url.startswith("sqlite+aiosqlite"):
             kw.setdefault("module", one_hop_dbapi())
         engine = create_async_engine(url, **kw)
