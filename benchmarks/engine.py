@@ -115,7 +115,7 @@ async def run(
                 await svc.allocate(user.id, bot.id, Decimal(500_000))
                 await svc.act(user.id, bot.id, "start")
         events = sum(len(b) for b in batches)
-        engine = Engine(rt.sessions, clock, rt.instruments, exchange=exchange)
+        engine = Engine(rt.trading_sessions(), clock, rt.instruments, exchange=exchange)
         await engine.load()
         rt.start_wal_checkpointer()  # as `amarktai serve` does
         freeze_startup_heap()  # as `amarktai serve` does once its engine has started

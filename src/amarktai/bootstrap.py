@@ -83,7 +83,7 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     """The embedded engine on the real-time `sim` market, plus a periodic resync so bot
     changes made by other processes (or missed notifications) are picked up."""
     engine = Engine(
-        runtime.sessions,
+        runtime.trading_sessions(),
         runtime.clock,
         runtime.instruments,
         exchange="sim",

@@ -42,6 +42,23 @@ class Runtime:
     trading: Engine | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     checkpointer: WalCheckpointer | None = None
+    trading_db: AsyncEngine | None = None  # see `trading_sessions`
+    _trading_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def trading_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for the trading engine. On file SQLite they come from a pool of its
+        own whose statements run on the event loop's thread, with no hop to a worker
+        (`amarktai.db.sqlite_driver`, ``inline``): a candle close makes a dozen short
+        statements and the hops cost more than SQLite did. Elsewhere (PostgreSQL, an
+        in-memory SQLite, which a second pool would not share) they are `sessions`."""
+        if self._trading_sessions is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            if sqlite_file(url) is None or not url.startswith("sqlite+aiosqlite"):
+                self._trading_sessions = self.sessions
+            else:
+                self.trading_db = make_engine(url, inline=True)
+                self._trading_sessions = make_sessionmaker(self.trading_db)
+        return self._trading_sessions
 
     def start_wal_checkpointer(self) -> WalCheckpointer | None:
         """Background WAL checkpoints for a file-backed SQLite database (see
@@ -62,6 +79,8 @@ class Runtime:
         await self.jobs.close()
         await self.hub.close()
         await self.engine.dispose()
+        if self.trading_db is not None:
+            await self.trading_db.dispose()
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 
 from amarktai.db.checkpoint import WAL_AUTOCHECKPOINT_PAGES
 from amarktai.db.locks import release_all
-from amarktai.db.sqlite_driver import one_hop_dbapi
+from amarktai.db.sqlite_driver import InlineConnection, one_hop_dbapi
 from amarktai.kit.errors import DomainError
 
 
@@ -29,7 +29,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    # Inline connections must never wait inside SQLite on the loop's thread; they retry
+    # a locked database themselves, between asyncio sleeps (see sqlite_driver).
+    busy_ms = 0 if isinstance(dbapi_conn, InlineConnection) else 10000
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.close()
@@ -46,13 +49,16 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
-def make_engine(url: str, **kw: Any) -> AsyncEngine:
+def make_engine(url: str, *, inline: bool = False, **kw: Any) -> AsyncEngine:
+    """``inline``: SQLite statements run on the event loop's thread instead of hopping
+    to aiosqlite's worker (see `amarktai.db.sqlite_driver`); for the trading engine's
+    short statements. Ignored on other backends."""
     if url.startswith("sqlite"):
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         if url.startswith("sqlite+aiosqlite"):
-            kw.setdefault("module", one_hop_dbapi())
+            kw.setdefault("module", one_hop_dbapi(inline=inline))
         engine = create_async_engine(url, **kw)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
