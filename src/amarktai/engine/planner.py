@@ -9,7 +9,7 @@ Every check, passed or not, lands in the decision trace.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
@@ -268,7 +268,10 @@ def _with_limits(
     checks = (*extra, *proposal.checks)
     ok = proposal.outcome == "order" and all(c.passed for c in extra)
     failed = "; ".join(c.name for c in checks if not c.passed)
-    return replace(proposal, outcome="order" if ok else "denied", checks=checks, note=failed)
+    # Built directly: `dataclasses.replace` walks the fields on every call.
+    p = proposal
+    outcome: Outcome = "order" if ok else "denied"
+    return Proposal(outcome, p.side, p.qty, p.type, p.limit_price, p.stop_price, checks, failed)
 
 
 def _fee_factor(instrument: Instrument, limits: Limits) -> Decimal:
@@ -304,6 +307,9 @@ def _intent_size(
     return intent.side, qty
 
 
+_CAP_SLACK = Decimal("1.0001")  # rounding slack on the position cap, parsed once
+
+
 def _checked(
     side: Literal["buy", "sell"],
     qty: Decimal,
@@ -333,7 +339,7 @@ def _checked(
         checks.append(
             Check(
                 "max_position",
-                after <= cap * Decimal("1.0001"),
+                after <= cap * _CAP_SLACK,
                 f"position after {after:.2f} vs cap {cap:.2f} {instrument.quote}",
             )
         )

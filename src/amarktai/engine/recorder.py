@@ -138,11 +138,12 @@ def fill_event(fill: Fill, bot_id: str) -> dict[str, Any]:
 
 def execution_trace(execution: Execution) -> dict[str, Any]:
     order = execution.order
+    slippage = execution.slippage_bps  # a computed property (Decimal division): read once
     return {
         "status": order.status,
         "filled_qty": str(order.filled_qty),
         "avg_price": None if order.avg_price is None else str(order.avg_price),
-        "slippage_bps": None if execution.slippage_bps is None else f"{execution.slippage_bps:.2f}",
+        "slippage_bps": None if slippage is None else f"{slippage:.2f}",
     }
 
 

@@ -373,15 +373,23 @@ class PaperVenue:
         return self.submit(new)
 
     def on_event(self, event: MarketEvent) -> list[Fill]:
-        """Update the market and fill/trigger this symbol's open orders; returns new fills."""
-        state = self.market(event.symbol)
-        if isinstance(event, OrderBook):
-            state.book = event
-            return []
+        """Update the market and fill/trigger this symbol's open orders; returns new fills.
+
+        Runs for every market event of every symbol, and most meet no resting order
+        there: that case is a dict lookup and an attribute store, nothing else."""
+        symbol = event.symbol
+        state = self._markets.get(symbol)
+        if state is None:
+            state = self.market(symbol)
         if isinstance(event, Trade):
             state.last_trade = event
+        elif isinstance(event, OrderBook):
+            state.book = event
+            return []
         else:
             state.last_candle = event
+        if not self._state.open.get(symbol):
+            return []
         return self._on_print(event)
 
     # -- internals

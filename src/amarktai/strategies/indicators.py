@@ -17,6 +17,15 @@ Conventions (chosen to match TA-Lib and Wilder's book, the definitions traders q
 
 Every batch function is O(n) and loop-free apart from a short loop over blocks; each
 ``*Stream`` class gives the same numbers one bar at a time (tests hold them to 1e-9).
+
+The ``*_last`` functions return only the final element of their batch twin, bit for bit
+(the same float operations in the same order; tests compare the bits), for a strategy's
+``on_bar``, which needs nothing else. They skip the arrays of intermediate values the
+batch builds, so a decision on a few hundred bars costs a handful of NumPy calls
+instead of dozens. They are not streaming updates: the engine hands a strategy a
+trailing window whose first bar moves every close, and both the SMA's centring value
+and the EMA/Wilder seed depend on that first bar, so an O(1) running update would
+drift from the batch value in the last bits and change decision traces.
 """
 
 from __future__ import annotations
@@ -95,18 +104,92 @@ def _ewma_from(x: FloatArray, alpha: float, carry: float) -> FloatArray:
     decay = 1.0 - alpha
     if decay <= 0.0 or size == 0:
         return np.array(x, dtype=np.float64)
-    block = min(size, max(1, int(math.log(_MAX_BLOCK_GROWTH) / -math.log(decay))))
+    block = _block(size, decay)
+    powers, scaled = _powers(alpha, block)
+    if block == size:  # one block, the usual case: the same sums without grid or carries
+        one = np.cumsum(x / powers[:block])
+        one *= scaled
+        one += carry * powers[1:]
+        return one
     rows = -(-size // block)
     grid = np.zeros(rows * block)
     grid[:size] = x
-    powers = decay ** np.arange(block + 1, dtype=np.float64)
     within = np.cumsum(grid.reshape(rows, block) / powers[:block], axis=1)
-    within *= alpha * powers[:block]
+    within *= scaled
     carries = [carry]
     for end in within[:-1, -1].tolist():
         carries.append(powers[block] * carries[-1] + end)
     within += np.multiply.outer(np.array(carries), powers[1:])
     return within.ravel()[:size]
+
+
+def _block(size: int, decay: float) -> int:
+    """Block length of ``_ewma_from`` for a series of ``size`` values (0 < decay < 1)."""
+    return min(size, max(1, int(math.log(_MAX_BLOCK_GROWTH) / -math.log(decay))))
+
+
+# (d ** arange(block + 1), alpha · d ** arange(block)) by (alpha, block), d = 1 - alpha:
+# a window of fixed length asks for the same powers on every bar, and computing them is
+# the costliest part of a short EMA. Keyed by the exact length, since a vectorised pow
+# need not round element j alike in arrays of different lengths; bounded so that the
+# many lengths of backtests cannot grow it.
+_POWERS: dict[tuple[float, int], tuple[FloatArray, FloatArray]] = {}
+_POWERS_MAX_ENTRIES = 128
+_POWERS_MAX_BLOCK = 8192
+
+
+def _powers(alpha: float, block: int) -> tuple[FloatArray, FloatArray]:
+    key = (alpha, block)
+    cached = _POWERS.get(key)
+    if cached is None:
+        powers = (1.0 - alpha) ** np.arange(block + 1, dtype=np.float64)
+        cached = powers, alpha * powers[:block]
+        if block <= _POWERS_MAX_BLOCK:
+            for array in cached:
+                array.flags.writeable = False
+            if len(_POWERS) >= _POWERS_MAX_ENTRIES:
+                _POWERS.clear()
+            _POWERS[key] = cached
+    return cached
+
+
+def _ewma_last(x: FloatArray, alpha: float, carry: float) -> float:
+    """``_ewma_from(x, alpha, carry)[-1]`` for a non-empty ``x``, bit for bit.
+
+    In one block the last value is ``cumsum(x / d^k)[-1]·(alpha·d^(m-1)) + carry·d^m``,
+    exactly the operations the batch applies to its last element; longer series (more
+    than one block) take the batch path.
+    """
+    size = len(x)
+    decay = 1.0 - alpha
+    if decay <= 0.0:
+        return float(x[-1])
+    block = _block(size, decay)
+    if block < size:
+        return float(_ewma_from(x, alpha, carry)[-1])
+    powers, scaled = _powers(alpha, block)
+    total = float(np.cumsum(x / powers[:block])[-1])
+    return total * float(scaled[block - 1]) + carry * float(powers[block])
+
+
+def _mean(x: FloatArray) -> float:
+    """``float(np.mean(x))`` for a float64 array, without np.mean's Python wrapper
+    (it is the same pairwise ``add.reduce`` divided by the count)."""
+    return float(np.add.reduce(x)) / len(x)
+
+
+def _seeded_last(x: FloatArray, n: int, alpha: float, seed: EmaSeed) -> float:
+    """``_seeded_smoothing(x, n, alpha, seed)[-1]``, bit for bit."""
+    start = _first_finite(x)
+    if len(x) - start < n:
+        return math.nan
+    if seed == "sma":
+        first = start + n - 1
+        seeded = _mean(x[start : first + 1])
+        return seeded if first == len(x) - 1 else _ewma_last(x[first + 1 :], alpha, seeded)
+    if len(x) - start == 1:
+        return float(x[start])
+    return _ewma_last(x[start + 1 :], alpha, float(x[start]))
 
 
 def _seeded_smoothing(x: FloatArray, n: int, alpha: float, seed: EmaSeed) -> FloatArray:
@@ -117,7 +200,7 @@ def _seeded_smoothing(x: FloatArray, n: int, alpha: float, seed: EmaSeed) -> Flo
         return out
     if seed == "sma":
         first = start + n - 1
-        out[first] = float(np.mean(x[start : first + 1]))
+        out[first] = _mean(x[start : first + 1])
         out[first + 1 :] = _ewma_from(x[first + 1 :], alpha, float(out[first]))
     else:
         smoothed = _ewma_from(x[start + 1 :], alpha, float(x[start]))
@@ -248,6 +331,101 @@ def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) ->
 def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, n: int = 14) -> FloatArray:
     """Wilder's average true range, TA-Lib seeding (mean of true ranges 1..n)."""
     return wilder(true_range(high, low, close), _window(n))
+
+
+# ----------------------------------------------------------------- last values only
+
+
+def sma_last(values: npt.ArrayLike, n: int) -> float:
+    """``sma(values, n)[-1]``, bit for bit: one cumulative sum, no output array."""
+    x, n = _series(values), _window(n)
+    start = _first_finite(x)
+    size = len(x) - start
+    if size < n:
+        return math.nan
+    base = x[start]
+    csum = np.cumsum(x[start:] - base)
+    earlier = float(csum[size - n - 1]) if size > n else 0.0
+    return (float(csum[-1]) - earlier) / n + float(base)
+
+
+def ema_last(values: npt.ArrayLike, n: int, *, seed: EmaSeed = "sma") -> float:
+    """``ema(values, n, seed=seed)[-1]``, bit for bit."""
+    x, n = _series(values), _window(n)
+    return _seeded_last(x, n, 2.0 / (n + 1.0), seed)
+
+
+def wilder_last(values: npt.ArrayLike, n: int) -> float:
+    """``wilder(values, n)[-1]``, bit for bit."""
+    x, n = _series(values), _window(n)
+    return _seeded_last(x, n, 1.0 / n, "sma")
+
+
+def rolling_std_last(values: npt.ArrayLike, n: int, *, ddof: int = 0) -> float:
+    """``rolling_std(values, n, ddof=ddof)[-1]``, bit for bit.
+
+    The batch centres each chunk of ``n`` windows on the chunk's first value; the last
+    window's chunk starts at a multiple of ``n`` and reaches the end of the data, so its
+    sums are two cumulative sums over that tail, centred the same way.
+    """
+    x, n = _series(values), _window(n)
+    if ddof < 0 or ddof >= n:
+        raise ValidationFailed("ddof must be in [0, window)", code="invalid_parameter")
+    start = _first_finite(x)
+    count = len(x) - start - n + 1
+    if count <= 0:
+        return math.nan
+    chunk, col = divmod(count - 1, n)
+    tail = x[start + chunk * n :]
+    centred = tail - tail[0]
+    s1 = np.cumsum(centred)
+    s2 = np.cumsum(centred * centred)
+    win1 = float(s1[-1]) - (float(s1[col - 1]) if col else 0.0)
+    win2 = float(s2[-1]) - (float(s2[col - 1]) if col else 0.0)
+    spread = win2 - win1 * win1 / n
+    if not (spread > 0.0 or spread != spread):  # np.maximum(spread, 0.0), NaN kept
+        spread = 0.0
+    return math.sqrt(spread / (n - ddof))
+
+
+def bollinger_last(
+    values: npt.ArrayLike, n: int = 20, k: float = 2.0, *, ddof: int = 0
+) -> tuple[float, float, float]:
+    """The last (middle, upper, lower) of ``bollinger``, bit for bit."""
+    x = _series(values)
+    middle = sma_last(x, n)
+    width = k * rolling_std_last(x, n, ddof=ddof)
+    return middle, middle + width, middle - width
+
+
+def rsi_last(values: npt.ArrayLike, n: int = 14) -> float:
+    """``rsi(values, n)[-1]``, bit for bit."""
+    x, n = _series(values), _window(n)
+    start = _first_finite(x)
+    if len(x) - start <= n:
+        return math.nan
+    change = np.diff(x[start:])
+    alpha = 1.0 / n
+    gain = _seeded_last(np.maximum(change, 0.0), n, alpha, "sma")
+    loss = _seeded_last(np.maximum(-change, 0.0), n, alpha, "sma")
+    total = gain + loss
+    if math.isnan(total):
+        return math.nan
+    return 100.0 * gain / total if total > 0 else 50.0
+
+
+def macd_last(
+    values: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9, *, seed: EmaSeed = "sma"
+) -> tuple[float, float, float]:
+    """The last (line, signal, histogram) of ``macd``, bit for bit. The signal line is
+    an EMA over the whole MACD line, so the two EMAs stay batch; only the signal and
+    histogram are reduced to their last value."""
+    fast, slow, signal = _window(fast, "fast"), _window(slow, "slow"), _window(signal, "signal")
+    x = _series(values)
+    line = ema(x, fast, seed=seed) - ema(x, slow, seed=seed)
+    sig = _seeded_last(line, signal, 2.0 / (signal + 1.0), seed)
+    last = float(line[-1]) if len(line) else math.nan
+    return last, sig, last - sig
 
 
 # --------------------------------------------------------------------- streaming twins

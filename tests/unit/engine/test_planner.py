@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from amarktai.engine.lifecycle import next_status
-from amarktai.engine.planner import Holdings, Limits, plan
+from amarktai.engine.planner import Exposure, Holdings, Limits, plan
 from amarktai.kit.errors import Conflict
 from amarktai.markets.instruments import SIM_INSTRUMENTS
 from amarktai.strategies.base import Decision, OrderIntent
@@ -87,3 +87,32 @@ def test_lifecycle_transitions() -> None:
         assert exc.details["current_status"] == "halted" and exc.code == "invalid_bot_transition"
     else:
         raise AssertionError("halted bots must not restart without a reset")
+
+
+def test_value_caps_add_checks_and_keep_the_order_fields() -> None:
+    """A buy checked against the bot's value cap and the user's exposure: the caps join
+    the checks in front, a failed one denies with its name as the note, and the order's
+    side, size, type and prices are those of the plan without the caps."""
+    h = Holdings(Decimal(1_000_000), Decimal(0))
+    intent = OrderIntent(side="buy", type="limit", qty=Decimal("0.1"), limit_price=PRICE)
+    d = Decision(rule="buy", signal=1.0, order=intent)
+    bare = plan(d, instrument=BTC, price=PRICE, holdings=h)
+    capped = plan(
+        d,
+        instrument=BTC,
+        price=PRICE,
+        holdings=h,
+        limits=Limits(max_position_value=Decimal(100_000)),
+        exposure=Exposure(Decimal(0), Decimal(10_000_000)),
+    )
+    assert bare.outcome == "order"
+    assert (capped.outcome, capped.note) == ("denied", "max_position_value")
+    assert [c.name for c in capped.checks[:2]] == ["max_position_value", "user_max_exposure"]
+    assert capped.checks[2:] == bare.checks
+    same = ("side", "qty", "type", "limit_price", "stop_price")
+    assert all(getattr(capped, f) == getattr(bare, f) for f in same)
+    roomy = plan(
+        d, instrument=BTC, price=PRICE, holdings=h, exposure=Exposure(Decimal(0), Decimal(10**9))
+    )
+    assert (roomy.outcome, roomy.note) == ("order", "")
+    assert roomy.trace()["checks"][0]["name"] == "user_max_exposure"

@@ -224,3 +224,17 @@ def test_sim_feed_drives_a_verified_venue() -> None:
     fills = [f for e in events for f in venue.on_event(e)]
     assert all(f.price == bid - 2000 for f in fills)
     assert venue.order(o.id).filled_qty == sum((f.qty for f in fills), D(0))
+
+
+def test_events_without_resting_orders_still_update_the_market() -> None:
+    """The no-resting-order fast exit of ``on_event`` must still record every event:
+    a later market order prices off the latest trade, book and candle."""
+    venue = PaperVenue(PublicPaperFillModel(), [BTC], ManualClock(T0))
+    assert venue.on_event(trade("1000")) == []
+    assert venue.market(S).last_price == D("1000")
+    assert venue.on_event(BOOK) == []
+    assert venue.market(S).book is BOOK
+    candle = Candle(T0, S, D("1"), D("2"), D("0.5"), D("1.5"), D("10"), 60)
+    assert venue.on_event(candle) == []
+    assert venue.market(S).last_candle is candle
+    assert venue.market(S).touch("buy") == D("1001")  # the book's best ask

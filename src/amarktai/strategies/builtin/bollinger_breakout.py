@@ -19,7 +19,6 @@ from amarktai.strategies.base import (
 )
 from amarktai.strategies.builtin._rules import (
     ColumnStream,
-    carried,
     clip_signal,
     latch,
     warming_up_at,
@@ -54,11 +53,18 @@ class BollingerBreakout(Strategy):
         return bands, state
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        bands, state = self._positions(ctx.close)
-        mid, up, low = float(bands.middle[-1]), float(bands.upper[-1]), float(bands.lower[-1])
-        event = ctx.price > up or ctx.price < mid
-        target = carried(float(state[-1]), event, ctx.previous_target)
-        return self._decide(mid, up, low, target, ctx.price, len(ctx.bars))
+        close, p = ctx.close, self.params
+        mid, up, low = ind.bollinger_last(close, p.period, p.k)
+        price = float(close[-1])
+        if not math.isfinite(mid):  # warm-up: the latch is NaN there too
+            target = math.nan
+        elif price < mid or price > up:  # an event on this bar sets the latch (exit wins)
+            target = 0.0 if price < mid else 1.0
+        elif ctx.previous_target is not None:  # no event: the latch holds (``carried``)
+            target = ctx.previous_target
+        else:  # a first bar inside the bands: the window's own latch decides
+            target = float(self._positions(close)[1][-1])
+        return self._decide(mid, up, low, target, price, len(close))
 
     def _decide(
         self, mid: float, up: float, low: float, target: float, price: float, have: int

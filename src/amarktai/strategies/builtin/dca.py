@@ -43,9 +43,16 @@ class Dca(Strategy):
     def warmup_bars(self) -> int:
         return 1
 
+    _amount: tuple[DcaParams, Decimal] | None = None
+
     @property
     def amount(self) -> Decimal:
-        return to_decimal(self.params.quote_amount)
+        """The spend as Decimal, converted once per params (a decision reads it up to
+        three times, on every bar)."""
+        cached = self._amount
+        if cached is None or cached[0] is not self.params:
+            cached = self._amount = (self.params, to_decimal(self.params.quote_amount))
+        return cached[1]
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
         return self._decide(ctx.bar_index, ctx.price, ctx.cash)

@@ -63,6 +63,13 @@ def grid_inventory(depth: FloatArray, levels: int, held: int = 0) -> FloatArray:
     return out
 
 
+def inventory_step(d: float, levels: int, held: int) -> int:
+    """One bar of ``grid_inventory`` (its loop body) for a finite depth ``d``."""
+    low = min(max(math.floor(d), 0), levels)
+    high = min(max(math.ceil(d), 0), levels)
+    return min(max(held, low), high)
+
+
 class Grid(Strategy):
     """Long-only grid; the inventory is replayed from the price history, so the decision
     is a pure function of market data. A memo of the last replay makes bar-by-bar calls
@@ -103,7 +110,22 @@ class Grid(Strategy):
         return float(units)
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        close = ctx.close
+        close, p, previous = ctx.close, self.params, ctx.previous_target
+        if previous is not None and math.isfinite(previous):
+            # The common case: one step from the previous holding needs the last centre
+            # and depth only (``sma_last`` is the SMA column's last element, bit for bit).
+            if p.reference_price > 0:
+                centre = p.reference_price
+            else:
+                centre = ind.sma_last(close, p.reference_window)
+            if centre != 0.0:  # else NumPy's division by zero, on the batch path below
+                price = float(close[-1])
+                d = (1.0 - price / centre) / (p.spacing_pct / 100.0)
+                if math.isnan(d):
+                    return self._decide(centre, d, math.nan, price, len(close))
+                held = round(previous * p.levels)
+                units = float(inventory_step(d, p.levels, held))
+                return self._decide(centre, d, units, price, len(close))
         depth = self._depth(close)
         centre = float(self._centre(close)[-1])
         d = float(depth[-1])

@@ -58,9 +58,9 @@ class Macd(Strategy):
         return ind.macd(close, self.params.fast, self.params.slow, self.params.signal)
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        res = self._macd(ctx.close)
-        line, sig, hist = float(res.line[-1]), float(res.signal[-1]), float(res.histogram[-1])
-        return self._decide(line, sig, hist, ctx.price, len(ctx.bars))
+        close, p = ctx.close, self.params
+        line, sig, hist = ind.macd_last(close, p.fast, p.slow, p.signal)
+        return self._decide(line, sig, hist, float(close[-1]), len(close))
 
     def _decide(self, line: float, sig: float, hist: float, price: float, have: int) -> Decision:
         """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""

@@ -19,7 +19,6 @@ from amarktai.strategies.base import (
 )
 from amarktai.strategies.builtin._rules import (
     ColumnStream,
-    carried,
     clip_signal,
     latch,
     smoothing_lookback,
@@ -65,11 +64,18 @@ class RsiReversion(Strategy):
         return values, state
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        values, state = self._positions(ctx.close)
-        value = float(values[-1])
-        event = value < self.params.oversold or value > self.params.exit
-        target = carried(float(state[-1]), event, ctx.previous_target)
-        return self._decide(value, target, ctx.price, len(ctx.bars))
+        close, p = ctx.close, self.params
+        value = ind.rsi_last(close, p.period)
+        leave, enter = value > p.exit, value < p.oversold
+        if math.isnan(value):  # warm-up: the latch is NaN there too
+            target = math.nan
+        elif leave or enter:  # an event on this bar sets the latch (exit wins)
+            target = 0.0 if leave else 1.0
+        elif ctx.previous_target is not None:  # no event: the latch holds (``carried``)
+            target = ctx.previous_target
+        else:  # a first bar between the thresholds: the window's own latch decides
+            target = float(self._positions(close)[1][-1])
+        return self._decide(value, target, float(close[-1]), len(close))
 
     def _decide(self, value: float, target: float, price: float, have: int) -> Decision:
         """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""

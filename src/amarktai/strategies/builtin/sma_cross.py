@@ -60,8 +60,13 @@ class SmaCross(Strategy):
         return ind.sma(close, self.params.fast), ind.sma(close, self.params.slow)
 
     def on_bar(self, ctx: StrategyContext) -> Decision:
-        fast, slow = self._averages(ctx.close)
-        return self._decide(float(fast[-1]), float(slow[-1]), ctx.price, len(ctx.bars))
+        # Only the last values: ``*_last`` equal the batch columns' last element bit for bit.
+        close, p = ctx.close, self.params
+        if p.ma == "ema":
+            fast, slow = ind.ema_last(close, p.fast), ind.ema_last(close, p.slow)
+        else:
+            fast, slow = ind.sma_last(close, p.fast), ind.sma_last(close, p.slow)
+        return self._decide(fast, slow, float(close[-1]), len(close))
 
     def _decide(self, fast: float, slow: float, price: float, have: int) -> Decision:
         """The rule on one bar's values: ``on_bar`` and ``stream`` share it."""
