@@ -103,6 +103,19 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def trading_db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """`db_engine` as the trading engine gets it: on SQLite, the inline pool (statements
+    on the loop's thread, BEGIN IMMEDIATE transactions; see `Runtime.trading_sessions`)."""
+    if db_url.startswith("postgresql"):
+        engine = make_engine(db_url, poolclass=NullPool)
+        await truncate_all(engine)
+    else:
+        engine = make_engine(db_url, inline=True)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
 async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     if db_url.startswith("postgresql"):
         engine = make_engine(db_url, poolclass=NullPool)

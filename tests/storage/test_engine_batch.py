@@ -33,9 +33,9 @@ def candle(i: int, close: str = "1200000") -> Candle:
     return Candle(T0 + timedelta(minutes=i), "BTC/ZAR", price, price, price, price, D(1), 60)
 
 
-async def test_a_refused_fill_rolls_back_only_its_own_bot(db_engine: AsyncEngine) -> None:
+async def test_a_refused_fill_rolls_back_only_its_own_bot(trading_db_engine: AsyncEngine) -> None:
     clock = ManualClock(T0)
-    sessions = make_sessionmaker(db_engine)
+    sessions = make_sessionmaker(trading_db_engine)
     registry = default_registry()
     async with transaction(sessions) as s:
         s.add(User(id="u1", email="b@example.com", password_hash="x", role="trader",

@@ -30,8 +30,8 @@ async def test_engine_trades_replayed_eth_btc_candles(db_engine: AsyncEngine) ->
     events = list(market.events())[:400]
     clock = ManualClock(events[0].ts)
     # A pooled engine, as the platform runs it (the fixture's PostgreSQL engine has no
-    # pool, which would open a connection per candle).
-    pooled = make_engine(db_engine.url.render_as_string(hide_password=False))
+    # pool, which would open a connection per candle; on SQLite the inline pool).
+    pooled = make_engine(db_engine.url.render_as_string(hide_password=False), inline=True)
     sessions = make_sessionmaker(pooled)
     registry = default_registry()
     async with transaction(sessions) as s:

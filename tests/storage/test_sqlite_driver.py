@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from amarktai.config import Settings
 from amarktai.db import sqlite_driver
-from amarktai.db.engine import make_engine
+from amarktai.db.engine import make_engine, make_sessionmaker, transaction
 from amarktai.db.sqlite_driver import InlineConnection, OneHopConnection
 from amarktai.runtime import build_runtime
 
@@ -139,15 +139,16 @@ async def test_a_statement_waiting_on_a_lock_leaves_the_loop_running(
     task = asyncio.create_task(ticker())
     try:
         async with engine.connect() as holder, engine.connect() as waiter:
-            await holder.exec_driver_sql("BEGIN IMMEDIATE")
+            # The first write takes the write lock (inline: the transaction's BEGIN
+            # IMMEDIATE already has).
             await holder.exec_driver_sql("INSERT INTO t (name) VALUES ('held')")
             blocked = asyncio.create_task(
                 waiter.exec_driver_sql("INSERT INTO t (name) VALUES ('waited')")
             )
             await asyncio.sleep(0.2)
-            assert not blocked.done()  # waiting on the write lock, in the worker thread
+            assert not blocked.done()  # waiting on the write lock, off the loop's thread
             assert ticks >= 10  # ...while the event loop went on
-            await holder.exec_driver_sql("COMMIT")
+            await holder.commit()
             await blocked
             await waiter.commit()
     finally:
@@ -166,11 +167,11 @@ async def test_inline_gives_up_on_a_lock_held_too_long(
         async with engine.begin() as conn:
             await conn.exec_driver_sql("CREATE TABLE t (name TEXT)")
         async with engine.connect() as holder, engine.connect() as waiter:
-            await holder.exec_driver_sql("BEGIN IMMEDIATE")
+            await holder.exec_driver_sql("INSERT INTO t (name) VALUES ('held')")
             with pytest.raises(OperationalError, match="database is locked"):
                 await waiter.exec_driver_sql("INSERT INTO t (name) VALUES ('late')")
             await waiter.rollback()
-            await holder.exec_driver_sql("ROLLBACK")
+            await holder.rollback()
     finally:
         await engine.dispose()
 
@@ -231,3 +232,26 @@ async def test_the_trading_engine_gets_inline_sessions_on_file_sqlite(tmp_path: 
     )
     assert memory.trading_sessions() is memory.sessions  # a second pool would not share it
     await memory.close()
+
+
+async def test_inline_units_of_work_are_one_transaction(tmp_path: Path) -> None:
+    """A released savepoint is undone by the rollback of its transaction (on the hop
+    pool pysqlite would have begun the transaction at the SAVEPOINT and committed it at
+    the RELEASE), and the write lock is held from the first statement on."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'tx.db'}", inline=True)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (name TEXT)")
+        sessions = make_sessionmaker(engine)
+        with pytest.raises(RuntimeError, match="after the savepoint"):
+            async with transaction(sessions) as s:
+                await s.execute(text("SELECT count(*) FROM t"))  # a read begins it
+                async with s.begin_nested():
+                    await s.execute(text("INSERT INTO t (name) VALUES ('saved')"))
+                raise RuntimeError("after the savepoint")
+        async with sessions() as s:
+            assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+            raw = await (await s.connection()).get_raw_connection()
+            assert raw.driver_connection._conn.in_transaction  # BEGIN IMMEDIATE on a read
+    finally:
+        await engine.dispose()

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -38,6 +38,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _begin_immediate(conn: Connection) -> None:
+    """Every transaction of the inline pool: its reads, savepoints and writes are one
+    SQLite transaction, holding the write lock from the start. A deferred BEGIN would
+    let a transaction that read first fail with SQLITE_BUSY_SNAPSHOT when it writes
+    after another connection committed; IMMEDIATE waits for the lock up front instead."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def sqlite_file(url: str) -> Path | None:
     """The database file of a file-backed SQLite URL; None for an in-memory database
     or another backend."""
@@ -51,8 +59,9 @@ def sqlite_file(url: str) -> Path | None:
 
 def make_engine(url: str, *, inline: bool = False, **kw: Any) -> AsyncEngine:
     """``inline``: SQLite statements run on the event loop's thread instead of hopping
-    to aiosqlite's worker (see `amarktai.db.sqlite_driver`); for the trading engine's
-    short statements. Ignored on other backends."""
+    to aiosqlite's worker (see `amarktai.db.sqlite_driver`), and every transaction is
+    an explicit BEGIN IMMEDIATE; for the trading engine's short statements. Ignored on
+    other backends."""
     if url.startswith("sqlite"):
         path = sqlite_file(url)
         if path is not None:
@@ -61,6 +70,8 @@ def make_engine(url: str, *, inline: bool = False, **kw: Any) -> AsyncEngine:
             kw.setdefault("module", one_hop_dbapi(inline=inline))
         engine = create_async_engine(url, **kw)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if inline:
+            event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     kw.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kw)

@@ -211,8 +211,14 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
             # never waits inside SQLite for a lock (see `_retrying_busy`).
             kw["check_same_thread"], kw["timeout"] = False, 0
         adapted = super().connect(*arg, **kw)
-        kind = InlineConnection if self.inline else OneHopConnection
-        return kind(self, adapted._connection)
+        if not self.inline:
+            return OneHopConnection(self, adapted._connection)
+        # pysqlite begins a transaction only before a data-changing statement, so reads
+        # ran outside it and a first SAVEPOINT began it (its RELEASE then committed).
+        # Inline connections leave transactions to SQLAlchemy's "begin" event, which
+        # `make_engine` answers with BEGIN IMMEDIATE: a unit of work is one transaction.
+        adapted._connection._conn.isolation_level = None
+        return InlineConnection(self, adapted._connection)
 
 
 def one_hop_dbapi(*, inline: bool = False) -> OneHopDBAPI:

@@ -103,8 +103,10 @@ class Desk:
             return bot.status, bot.status_reason
 
 
-async def test_a_pause_made_elsewhere_counts_at_the_next_close(db_engine: AsyncEngine) -> None:
-    desk = await Desk.open(db_engine, DCA, DCA)
+async def test_a_pause_made_elsewhere_counts_at_the_next_close(
+    trading_db_engine: AsyncEngine,
+) -> None:
+    desk = await Desk.open(trading_db_engine, DCA, DCA)
     kept, paused = desk.bots
     await desk.close(0)
     assert await desk.outcomes(0) == {kept: "order", paused: "order"}
@@ -117,9 +119,9 @@ async def test_a_pause_made_elsewhere_counts_at_the_next_close(db_engine: AsyncE
 
 @pytest.mark.parametrize("scope", ["bot", "user", "platform"])
 async def test_a_trip_recorded_elsewhere_denies_at_the_next_close(
-    db_engine: AsyncEngine, scope: str
+    trading_db_engine: AsyncEngine, scope: str
 ) -> None:
-    desk = await Desk.open(db_engine, DCA, DCA)
+    desk = await Desk.open(trading_db_engine, DCA, DCA)
     free, covered = desk.bots
     await desk.close(0)
     level = {
@@ -134,8 +136,10 @@ async def test_a_trip_recorded_elsewhere_denies_at_the_next_close(
     assert await desk.outcomes(1) == expected
 
 
-async def test_user_limits_set_elsewhere_apply_at_the_next_close(db_engine: AsyncEngine) -> None:
-    desk = await Desk.open(db_engine, DCA)
+async def test_user_limits_set_elsewhere_apply_at_the_next_close(
+    trading_db_engine: AsyncEngine,
+) -> None:
+    desk = await Desk.open(trading_db_engine, DCA)
     (bot,) = desk.bots
     await desk.close(0)
     async with transaction(desk.sessions) as s:
@@ -151,9 +155,9 @@ async def test_user_limits_set_elsewhere_apply_at_the_next_close(db_engine: Asyn
 
 
 async def test_a_breaker_halting_the_user_stops_its_later_bots_in_the_same_close(
-    db_engine: AsyncEngine,
+    trading_db_engine: AsyncEngine,
 ) -> None:
-    desk = await Desk.open(db_engine, DCA, DCA)
+    desk = await Desk.open(trading_db_engine, DCA, DCA)
     await desk.close(0)
     async with transaction(desk.sessions) as s:
         await RiskService(s, desk.clock).set_limits(
@@ -170,8 +174,10 @@ async def test_a_breaker_halting_the_user_stops_its_later_bots_in_the_same_close
     assert desk.engine.runners == {}
 
 
-async def test_a_crashing_strategy_leaves_its_bot_stored_errored(db_engine: AsyncEngine) -> None:
-    desk = await Desk.open(db_engine, DCA, (Crashing.name, {}))
+async def test_a_crashing_strategy_leaves_its_bot_stored_errored(
+    trading_db_engine: AsyncEngine,
+) -> None:
+    desk = await Desk.open(trading_db_engine, DCA, (Crashing.name, {}))
     good, bad = desk.bots
     await desk.close(0)
     assert await desk.outcomes(0) == {good: "order", bad: "error"}
@@ -186,11 +192,11 @@ async def test_a_crashing_strategy_leaves_its_bot_stored_errored(db_engine: Asyn
 
 
 async def test_limits_of_an_owner_the_engine_did_not_expect_still_apply(
-    db_engine: AsyncEngine,
+    trading_db_engine: AsyncEngine,
 ) -> None:
     """The close reads the limits of the owners its runners name; a bot row that names
     another owner takes the full gate, which reads that owner's limits itself."""
-    desk = await Desk.open(db_engine, DCA)
+    desk = await Desk.open(trading_db_engine, DCA)
     (bot,) = desk.bots
     desk.engine.runners[bot].user_id = "someone-else"
     async with transaction(desk.sessions) as s:
@@ -200,12 +206,12 @@ async def test_limits_of_an_owner_the_engine_did_not_expect_still_apply(
 
 
 async def test_a_failed_batch_is_written_bot_by_bot(
-    db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    trading_db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The batch's savepoint is rolled back (ledger postings included) and each bot's
     step is written again alone; the balance mirror is re-read, so nothing is booked
     twice and nothing is lost."""
-    desk = await Desk.open(db_engine, DCA, DCA)
+    desk = await Desk.open(trading_db_engine, DCA, DCA)
     insert = Rows.insert
 
     async def fail_batches(self: Rows, s: AsyncSession) -> None:
