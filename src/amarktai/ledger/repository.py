@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from amarktai.db.bulk import BulkInsert
 from amarktai.kit.ids import new_ids
 from amarktai.ledger.chain import ChainPosting
-from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine, bot_of
+from amarktai.ledger.journal import ZERO, Entry, Kind, PostedLine, bot_of_path
 from amarktai.ledger.models import JournalEntry, PostingRow
 
 BATCH = 1000
@@ -375,23 +375,28 @@ def _posting_rows(entries: Sequence[Entry]) -> list[tuple[Any, ...]]:
     """(id, entry_id, *row) for each row of `chain.postings_of(entry)`, built straight
     from the entries: one tuple per posting (they are thousands a second)."""
     ids = iter(new_ids(sum(len(e.postings) for e in entries)))
-    return [
-        (
-            next(ids),
-            e.id,
-            e.seq,
-            line,
-            e.ts,
-            e.user_id,
-            p.account,
-            bot_of(p.account),
-            p.asset,
-            p.amount,
-            p.balance,
-        )
-        for e in entries
-        for line, p in enumerate(e.postings)
-    ]
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for e in entries:  # an entry's columns read once, not once per posting
+        entry_id, seq, ts, user_id = e.id, e.seq, e.ts, e.user_id
+        for line, p in enumerate(e.postings):
+            account = p.account
+            append(
+                (
+                    next(ids),
+                    entry_id,
+                    seq,
+                    line,
+                    ts,
+                    user_id,
+                    account,
+                    bot_of_path(account),  # a chained entry's accounts are proven paths
+                    p.asset,
+                    p.amount,
+                    p.balance,
+                )
+            )
+    return rows
 
 
 def _entry_row(entry: Entry) -> tuple[Any, ...]:
@@ -402,7 +407,7 @@ def _entry_row(entry: Entry) -> tuple[Any, ...]:
         entry.ts,
         entry.user_id,
         entry.bot_id,
-        entry.kind.value,
+        entry.kind._value_,  # `.value`, less the enum property's call
         entry.description,
         entry.reverses_id,
         entry.ref,

@@ -9,12 +9,12 @@ hash) is read under it, so concurrent writers cannot both spend the same cash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cur
 from amarktai.ledger import journal
 from amarktai.ledger.chain import LOCK, ChainPosting, payload, seal
 from amarktai.ledger.journal import (
+    CONTEXT,
     PRECISION,
     ZERO,
     AccountPath,
@@ -38,6 +39,7 @@ from amarktai.ledger.journal import (
     PostedLine,
     add,
     bot_account,
+    bot_of_path,
     decimal_text,
     exact,
     pair_of,
@@ -48,6 +50,7 @@ from amarktai.ledger.mirror import BalanceMirror
 from amarktai.ledger.repository import BalanceScope, ChainTip, LedgerRepository, UserKey
 
 Balances = dict[str, dict[str, Decimal]]
+_new = object.__new__
 Price = Callable[[str], Decimal]
 PriceAt = Callable[[str, datetime], Decimal]
 
@@ -253,11 +256,17 @@ class LedgerService:
             mirror.stage(batch.running, batch.tip() or tip)
         return results
 
-    async def _post_one(self, batch: _Batch, item: EntryDraft | FillRequest) -> Entry:
-        """One draft or fill of a batch, against the batch's running state."""
+    def _post_one(
+        self, batch: _Batch, item: EntryDraft | FillRequest
+    ) -> Coroutine[Any, Any, Entry]:
+        """One draft or fill of a batch, against the batch's running state (the
+        coroutine that posts it: a fill's, without a coroutine around it)."""
         if isinstance(item, FillRequest):
-            return await self._post_fill(batch, item.user_id, item.trade)
-        draft = item
+            return self._post_fill(batch, item.user_id, item.trade)
+        return self._post_draft(batch, item)
+
+    async def _post_draft(self, batch: _Batch, draft: EntryDraft) -> Entry:
+        """`_post_one` of a draft."""
         if draft.ref is not None and (found := batch.posted(draft.kind, draft.ref)):
             return _same_entry(found, draft)
         await self._check_reverses(draft, batch.by_id)
@@ -279,7 +288,10 @@ class LedgerService:
         # A fill reverses nothing, and every account it posts to is its bot's: once any
         # of them holds a balance for this user, the bot is this user's (`_check_bots`).
         start = batch.start(draft)
-        if all(value is None for value in start.values()):
+        for value in start.values():
+            if value is not None:
+                break
+        else:  # no balance yet: ask who owns the bot
             await self._check_owners([trade.bot_id], user_id, batch.owners)
         return batch.chain(draft, start, _apply(draft, start))
 
@@ -567,9 +579,12 @@ class _Batch:
         return self.running[(user_id, account, asset)]
 
     def start(self, draft: EntryDraft) -> dict[tuple[str, str], Decimal | None]:
-        """The balances a draft's postings start from (None = never posted)."""
+        """The balances a draft's postings start from (None = never posted), keyed in the
+        order of `_keys` (a key seen again keeps its first place and its value)."""
         running, user_id = self.running, draft.user_id
-        return {key: running[(user_id, *key)] for key in _keys(draft)}
+        return {
+            (p.account, p.asset): running[(user_id, p.account, p.asset)] for p in draft.postings
+        }
 
     def tip(self) -> ChainTip | None:
         """The chain tip after this batch, or None when it chained nothing."""
@@ -593,14 +608,17 @@ class _Batch:
             running[(user_id, line.account, line.asset)] = line.balance
         bots = []
         for account, _ in start:
-            bot_id = journal.bot_of(account)
+            # `bot_of` less its type check: the draft's validation (or, for a fill, its
+            # builder) already proved every account a path.
+            bot_id = bot_of_path(account)
             if bot_id is not None and bot_id not in owners:
                 owners[bot_id] = user_id
                 bots.append(bot_id)
         ref = None if draft.ref is None else (draft.kind, draft.ref)
         if ref is not None:
             self.refs[ref] = entry
-        self._undo.append(_Undo(self.seq, self.hash, user_id, start, bots, ref))
+        # `_Undo(...)` less its Python-level `__new__` (one per entry)
+        self._undo.append(tuple.__new__(_Undo, (self.seq, self.hash, user_id, start, bots, ref)))
         self.seq, self.hash = seq, entry.hash
         self.entries.append(entry)
         self.by_id[entry.id] = entry
@@ -724,10 +742,19 @@ def _apply(
     """Running balance after each posting; refuse any floor account going negative."""
     running = {key: value or ZERO for key, value in start.items()}
     lines = []
+    plus = CONTEXT.add  # `add`, without a call per posting
     for posting in draft.postings:
-        key = (posting.account, posting.asset)
-        balance = running[key] = add(running[key], posting.amount)
-        lines.append(PostedLine(posting.account, posting.asset, posting.amount, balance))
+        account, asset, amount = posting.account, posting.asset, posting.amount
+        key = (account, asset)
+        balance = running[key] = plus(running[key], amount)
+        # `journal.new_posted_line`, written out: this loop runs for every posting.
+        line = _new(PostedLine)
+        fields = line.__dict__
+        fields["account"] = account
+        fields["asset"] = asset
+        fields["amount"] = amount
+        fields["balance"] = balance
+        lines.append(line)
     for key, final in running.items():
         if final < 0:  # `_check_floor` passes any balance that is not negative
             _check_floor(*key, start[key] or ZERO, final)
