@@ -63,6 +63,23 @@ class Money(TypeDecorator[Decimal]):
             return format(value, "f")
         return value
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, one plain function per value: the same text as
+        `process_bind_param` (the String impl adds no processing of its own) without the
+        generic wrapper, which cost more than the formatting on the engine's bulk
+        inserts (about ten money values per fill)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_text(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, Decimal):
+                value = Decimal(str(value))
+            return format(value, "f")
+
+        return to_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
