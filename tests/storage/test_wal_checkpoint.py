@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from amarktai.config import Settings
 from amarktai.db.checkpoint import WAL_AUTOCHECKPOINT_PAGES, WalCheckpointer
-from amarktai.db.engine import make_engine, sqlite_file
+from amarktai.db.engine import SQLITE_PAGE_SIZE, make_engine, sqlite_file
 from amarktai.runtime import build_runtime
 
 
@@ -156,3 +156,21 @@ async def test_runtime_runs_a_checkpointer_for_file_sqlite_only(tmp_path: Path) 
     )
     assert memory.start_wal_checkpointer() is None
     await memory.close()
+
+
+async def test_new_databases_get_the_larger_page_and_old_ones_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (n INTEGER)")
+    old.close()
+    for name, expected in (("new.db", SQLITE_PAGE_SIZE), ("old.db", 4096)):
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / name}")
+        try:
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS u (n INTEGER)")
+                size = (await conn.exec_driver_sql("PRAGMA page_size")).scalar_one()
+            assert size == expected
+        finally:
+            await engine.dispose()

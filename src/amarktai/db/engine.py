@@ -24,9 +24,17 @@ from amarktai.db.locks import release_all
 from amarktai.db.sqlite_driver import InlineConnection, one_hop_dbapi
 from amarktai.kit.errors import DomainError
 
+#: Page size of a new SQLite database (an existing one keeps its own: in WAL mode it
+#: cannot change). A candle close dirties about ten index leaves per bot (the per-bot
+#: indexes of orders, fills, traces, entries and postings), and a WAL commit costs per
+#: page written, not per byte: 16 KiB pages made the engine's commits about a third
+#: cheaper than SQLite's default 4 KiB, with inserts no slower.
+SQLITE_PAGE_SIZE = 16384
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL: a new file only
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     # Inline connections must never wait inside SQLite on the loop's thread; they retry
