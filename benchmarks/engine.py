@@ -1,5 +1,7 @@
 """End-to-end engine benchmark in one process, on the embedded default (SQLite):
-market events → 100 bots (strategy → pre-trade checks → paper fill → ledger).
+market events → 100 bots (strategy → pre-trade checks → paper fill → ledger). The engine
+runs as `amarktai serve` runs it: its own inline SQLite pool, background WAL checkpoints,
+the start-up heap frozen.
 
 Two markets, each run on a fresh database:
 
