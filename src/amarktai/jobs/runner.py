@@ -137,14 +137,20 @@ class JobRunner:
     async def _watch(self, job: Job, control: JobControl, cancel_check: CancelCheck | None) -> None:
         while True:
             await asyncio.sleep(self.poll_s)
-            if cancel_check is not None and await cancel_check(job.id):
-                control.cancelled.set()
-            latest = control.take()
-            if latest is None:
-                continue
-            async with transaction(self.sessions) as session:
-                await JobRepository(session).progress(job.id, *latest)
-            await self._notify(job, "running", *latest)
+            try:
+                await self._poll(job, control, cancel_check)
+            except Exception:  # a Redis or database hiccup must not end cancel delivery
+                log.exception("job_watch_failed", job_id=job.id)
+
+    async def _poll(self, job: Job, control: JobControl, cancel_check: CancelCheck | None) -> None:
+        if cancel_check is not None and await cancel_check(job.id):
+            control.cancelled.set()
+        latest = control.take()
+        if latest is None:
+            return
+        async with transaction(self.sessions) as session:
+            await JobRepository(session).progress(job.id, *latest)
+        await self._notify(job, "running", *latest)
 
     async def _notify(
         self, job: Job, status: str, progress: float | None, message: str | None

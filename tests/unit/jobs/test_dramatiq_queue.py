@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -65,7 +67,16 @@ def worker(queue: DramatiqQueue) -> Iterator[dramatiq.Worker]:
 
 
 async def drain(queue: DramatiqQueue) -> None:
-    await asyncio.to_thread(queue.broker.join, QUEUE_NAME, timeout=30_000)
+    """Until the worker has acknowledged every message; on a timeout the failure shows
+    where each thread was, since a stuck worker leaves nothing else to go on."""
+    try:
+        await asyncio.to_thread(queue.broker.join, QUEUE_NAME, timeout=90_000)
+    except dramatiq.errors.QueueJoinTimeout:
+        stacks = "\n".join(
+            f"--- thread {ident}\n" + "".join(traceback.format_stack(frame))
+            for ident, frame in sys._current_frames().items()
+        )
+        pytest.fail(f"the worker did not finish the queue in 90 s; threads:\n{stacks}")
 
 
 async def test_settings_pick_the_redis_queue(

@@ -14,7 +14,7 @@ from amarktai.jobs.models import Job, OptimisationTrial
 from amarktai.jobs.queue import InProcessQueue
 from amarktai.jobs.repository import JobRepository
 from amarktai.jobs.requests import BacktestRequest, OptimisationRequest
-from amarktai.jobs.runner import JobEvent
+from amarktai.jobs.runner import JobControl, JobEvent, JobRunner
 from amarktai.jobs.service import JobService
 from amarktai.kit.clock import Clock, ManualClock
 from amarktai.kit.ids import new_id
@@ -143,3 +143,28 @@ async def test_recover_reruns_queued_jobs_and_fails_interrupted_ones(
     lost = await load(sessions, interrupted)
     assert (lost.status, lost.error_code) == ("failed", "interrupted")
     await queue.close()
+
+
+async def test_a_failed_cancel_poll_does_not_stop_the_watch(
+    sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """A Redis hiccup on one poll must not leave the job uncancellable for good."""
+    user_id = await make_user(sessions, clock)
+    request = OptimisationRequest.model_validate(
+        {"strategy": "sma_cross", "data": {"random_walk": {"n": 400}}, "n_trials": 2000}
+    )
+    job_id = await submit(sessions, clock, user_id, request)
+    polls = 0
+
+    async def flaky_then_cancelled(_: str) -> bool:
+        nonlocal polls
+        polls += 1
+        if polls == 1:
+            raise ConnectionError("redis went away for a moment")
+        return True
+
+    runner = JobRunner(sessions, clock, poll_s=0.01)
+    assert await runner.run(job_id, JobControl(), flaky_then_cancelled) == "cancelled"
+    assert polls >= 2
+    job = await load(sessions, job_id)
+    assert (job.status, job.error_code) == ("cancelled", "cancelled")
