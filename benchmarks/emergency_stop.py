@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from amarktai.accounts.passwords import Passwords
-from amarktai.bootstrap import accounts
 from amarktai.config import Settings
 from amarktai.db.engine import transaction
 from amarktai.db.migrate import upgrade
@@ -47,7 +46,7 @@ async def setup(rt: Runtime, clock: ManualClock, engine: Engine, bots: int) -> s
             await engine.handle(event)
     price = engine.last_prices["BTC/ZAR"]
     async with transaction(rt.sessions) as s:
-        user = await accounts(rt, s).register(f"stop{time.time_ns()}@example.com", "benchmark pw")
+        user = await rt.accounts(s).register(f"stop{time.time_ns()}@example.com", "benchmark pw")
         ledger = LedgerService(s, clock)
         await ledger.post(journal.deposit(user.id, "ZAR", Decimal(10_000_000)))
         svc, recorder = BotService(s, clock, rt.instruments), Recorder(s, ledger)

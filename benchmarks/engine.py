@@ -43,7 +43,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from amarktai.accounts.passwords import Passwords
-from amarktai.bootstrap import accounts
 from amarktai.config import Settings
 from amarktai.db.engine import transaction
 from amarktai.db.migrate import upgrade
@@ -102,7 +101,7 @@ async def run(
         rt = build_runtime(settings, clock=clock, passwords=Passwords(1, 1024))
         await upgrade(rt.engine)
         async with transaction(rt.sessions) as s:
-            user = await accounts(rt, s).register("bench@example.com", "benchmark password")
+            user = await rt.accounts(s).register("bench@example.com", "benchmark password")
             await LedgerService(s, clock).post(
                 journal.deposit(user.id, quote, Decimal(100_000_000))
             )

@@ -34,7 +34,6 @@ import numpy as np
 
 from amarktai.accounts.passwords import Passwords
 from amarktai.api.app import create_app
-from amarktai.bootstrap import accounts
 from amarktai.config import Settings
 from amarktai.db.engine import transaction
 from amarktai.db.migrate import upgrade
@@ -167,7 +166,7 @@ async def through_api(requests: int) -> bool:
             engine = Engine(rt.sessions, clock, rt.instruments)
             rt.trading = engine  # the price book reads the engine's last prices
             async with transaction(rt.sessions) as s:
-                user = await accounts(rt, s).register("var-bench@example.com", PASSWORD)
+                user = await rt.accounts(s).register("var-bench@example.com", PASSWORD)
                 ledger = LedgerService(s, clock)
                 for j, asset in enumerate(series):
                     engine.last_prices[f"{asset}/ZAR"] = Decimal(100 + 37 * j)

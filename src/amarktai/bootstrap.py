@@ -1,4 +1,4 @@
-"""Start-up steps shared by `amarktai serve` and the CLI: migrate, first admin, demo user."""
+"""Start-up steps of `amarktai serve`: first admin, demo user and bots, the engine."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import secrets
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from amarktai.accounts.service import AccountsService
 from amarktai.db.engine import transaction
-from amarktai.db.migrate import upgrade
 from amarktai.engine.demo import seed_demo_portfolio
 from amarktai.engine.runner import Engine
 from amarktai.engine.service import BotService
@@ -30,27 +27,12 @@ class DemoLogin:
     created: bool
 
 
-def accounts(runtime: Runtime, session: AsyncSession) -> AccountsService:
-
-    return AccountsService(
-        session,
-        passwords=runtime.passwords,
-        tokens=runtime.tokens,
-        vault=runtime.vault,
-        clock=runtime.clock,
-    )
-
-
-async def migrate(runtime: Runtime) -> None:
-    await upgrade(runtime.engine)
-
-
 async def ensure_admin_from_env(runtime: Runtime) -> str | None:
     s = runtime.settings
     if not s.admin_email or not s.admin_password:
         return None
     async with transaction(runtime.sessions) as session:
-        user, _ = await accounts(runtime, session).ensure_admin(
+        user, _ = await runtime.accounts(session).ensure_admin(
             s.admin_email, s.admin_password.get_secret_value()
         )
         return user.email
@@ -61,7 +43,7 @@ async def ensure_demo_user(runtime: Runtime) -> DemoLogin:
     s = runtime.settings
     email = (s.demo_email or "demo@example.com").lower()
     async with transaction(runtime.sessions) as session:
-        svc = accounts(runtime, session)
+        svc = runtime.accounts(session)
         if await svc.repo.user_by_email(email):
             return DemoLogin(email, None, created=False)
         password = (
@@ -73,7 +55,7 @@ async def ensure_demo_user(runtime: Runtime) -> DemoLogin:
 
 async def ensure_demo_bots(runtime: Runtime, email: str) -> int:
     async with transaction(runtime.sessions) as session:
-        user = await accounts(runtime, session).repo.user_by_email(email)
+        user = await runtime.accounts(session).repo.user_by_email(email)
         assert user is not None
         bots = BotService(session, runtime.clock, runtime.instruments)
         return await seed_demo_portfolio(session, bots, user.id)

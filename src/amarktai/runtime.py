@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amarktai.accounts.passwords import Passwords
+from amarktai.accounts.service import AccountsService
 from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
 from amarktai.bus import Bus, build_bus
 from amarktai.config import Secrets, Settings, resolve_secrets
 from amarktai.db.checkpoint import WalCheckpointer
 from amarktai.db.engine import make_engine, make_sessionmaker, sqlite_file
-from amarktai.engine.runner import Engine
+from amarktai.db.migrate import upgrade
 from amarktai.jobs.queue import JobQueue, build_queue, bus_listener
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.markets.instruments import InstrumentRegistry, default_registry
 from amarktai.realtime.hub import Hub
+
+if TYPE_CHECKING:  # the engine (and its risk and market stack) loads with `serve` only
+    from amarktai.engine.runner import Engine
 
 
 @dataclass
@@ -44,6 +49,19 @@ class Runtime:
     checkpointer: WalCheckpointer | None = None
     trading_db: AsyncEngine | None = None  # see `trading_sessions`
     _trading_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def accounts(self, session: AsyncSession) -> AccountsService:
+        """Accounts on `session`, with this process's codecs, vault and clock."""
+        return AccountsService(
+            session,
+            passwords=self.passwords,
+            tokens=self.tokens,
+            vault=self.vault,
+            clock=self.clock,
+        )
+
+    async def migrate(self) -> None:
+        await upgrade(self.engine)
 
     def trading_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for the trading engine. On file SQLite they come from a pool of its

@@ -45,11 +45,10 @@ class Api:
         """Register (optionally with a role) and log in; returns auth headers and ids."""
         info = await self.register(email)
         if role:
-            from amarktai import bootstrap
             from amarktai.db.engine import transaction
 
             async with transaction(self.runtime.sessions) as s:
-                user = await bootstrap.accounts(self.runtime, s).repo.user(info["id"])
+                user = await self.runtime.accounts(s).repo.user(info["id"])
                 assert user is not None
                 user.role = role
         r = await self.login(email)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from cryptography.fernet import Fernet
 
-from amarktai import bootstrap
 from amarktai.accounts import audit
 from amarktai.cli.common import console, fail, run_with_runtime
 from amarktai.config import Settings, read_secrets_file, secrets_path, write_secrets_file
@@ -24,7 +23,7 @@ def db_upgrade() -> None:
     """Apply all migrations."""
 
     async def work(rt: Runtime) -> None:
-        await bootstrap.migrate(rt)
+        await rt.migrate()
 
     run_with_runtime(work)
     console.print("database is at the latest migration")
@@ -43,9 +42,9 @@ def users_create(
     role = "admin" if admin else "viewer" if viewer else "trader"
 
     async def work(rt: Runtime) -> str:
-        await bootstrap.migrate(rt)
+        await rt.migrate()
         async with transaction(rt.sessions) as session:
-            user = await bootstrap.accounts(rt, session).register(email, password, role=role)
+            user = await rt.accounts(session).register(email, password, role=role)
             return user.id
 
     user_id = run_with_runtime(work)
@@ -89,7 +88,7 @@ def keys_rotate(
 
     async def work(rt: Runtime) -> int:
         async with transaction(rt.sessions) as session:
-            return await bootstrap.accounts(rt, session).rotate_encryption()
+            return await rt.accounts(session).rotate_encryption()
 
     count = run_with_runtime(work)
     if drop_old and not from_env:

@@ -15,7 +15,6 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from amarktai import bootstrap
 from amarktai.cli.common import console, fail, run_with_runtime
 from amarktai.db.engine import transaction
 from amarktai.ledger.service import LedgerService
@@ -44,7 +43,7 @@ BOT = typer.Option(None, "--bot", help="one bot's portfolio instead of the user'
 def _with_portfolio(email: str, bot_id: str | None, work: Callable[[Portfolio], T]) -> T:
     async def run(rt: Runtime) -> T:
         async with rt.sessions() as s:
-            user = await bootstrap.accounts(rt, s).repo.user_by_email(email)
+            user = await rt.accounts(s).repo.user_by_email(email)
             if user is None:
                 fail(f"no user {email}")
                 raise AssertionError  # unreachable: fail exits
@@ -173,7 +172,7 @@ def emergency_stop_cmd(
         async with transaction(rt.sessions) as s:
             level = Level.platform()
             if email is not None:
-                user = await bootstrap.accounts(rt, s).repo.user_by_email(email)
+                user = await rt.accounts(s).repo.user_by_email(email)
                 if user is None:
                     fail(f"no user {email}")
                     raise AssertionError  # unreachable: fail exits

@@ -29,7 +29,7 @@ def serve(
         return
 
     async def start(rt: Runtime) -> None:
-        await bootstrap.migrate(rt)
+        await rt.migrate()
         admin = await bootstrap.ensure_admin_from_env(rt)
         if admin:
             console.print(f"admin account: [bold]{admin}[/bold]")

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.jobs.models import FINISHED, Job, OptimisationTrial
-from amarktai.jobs.work import Outcome, TrialRecord
+from amarktai.jobs.outcome import Outcome, TrialRecord
 from amarktai.kit.ids import new_id
 
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from amarktai.db.engine import transaction
 from amarktai.jobs.models import Job
+from amarktai.jobs.outcome import JobCancelled, Outcome
 from amarktai.jobs.repository import JobRepository
 from amarktai.jobs.requests import BacktestRequest, OptimisationRequest
-from amarktai.jobs.work import JobCancelled, Outcome, run_backtest, run_optimisation
 from amarktai.kit.clock import Clock
 from amarktai.kit.errors import DomainError
 
@@ -76,7 +76,10 @@ class JobControl:
 
 
 def compute(job: Job, report: Callable[[float, str], None]) -> Outcome:
-    """The job's work, by kind (runs in a worker thread)."""
+    """The job's work, by kind (runs in a worker thread). The backtest stack is imported
+    here, on the first job, not when the queue is built (see `amarktai.jobs.outcome`)."""
+    from amarktai.jobs.work import run_backtest, run_optimisation
+
     if job.kind == "backtest":
         return run_backtest(BacktestRequest.model_validate(job.request), report)
     request = OptimisationRequest.model_validate(job.request)

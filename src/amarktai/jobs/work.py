@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import optuna
@@ -37,6 +37,7 @@ from amarktai.backtest.optimiser import (
 )
 from amarktai.backtest.report import render_html
 from amarktai.backtest.vectorised import run_vectorised
+from amarktai.jobs.outcome import JobCancelled, Outcome, TrialRecord
 from amarktai.jobs.requests import BacktestRequest, DataSource, OptimisationRequest
 from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.markets.replay import shared_data_dir
@@ -59,33 +60,6 @@ __all__ = [
     "run_backtest",
     "run_optimisation",
 ]
-
-
-class JobCancelled(Exception):
-    """Raised from a progress report once the job's cancellation was requested."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TrialRecord:
-    fold: int
-    number: int
-    state: str
-    params: dict[str, Any]
-    values: list[float] | None
-    error: str | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a finished computation leaves behind (the runner stores it on the job)."""
-
-    status: Literal["succeeded", "failed"]
-    result: dict[str, Any]
-    trades: list[dict[str, Any]] | None = None
-    report_html: str | None = None
-    trials: tuple[TrialRecord, ...] = ()
-    error_code: str | None = None
-    error: str | None = None
 
 
 # ------------------------------------------------------------------------------- JSON
