@@ -29,7 +29,7 @@ class Recorder:
         self.ledger = ledger
 
     async def save_order(self, order: Order, user_id: str, now: datetime) -> OrderRow:
-        values = _order_values(order, user_id, now)
+        values = order_values(order, user_id, now)
         row = await self.s.get(OrderRow, order.id)
         if row is None:
             row = OrderRow(**values)
@@ -43,7 +43,7 @@ class Recorder:
     async def save_fill(self, fill: Fill, user_id: str, bot_id: str, inst: Instrument) -> FillRow:
         """Post the fill to the ledger (which refuses to spend unallocated capital) and keep it."""
         entry = await self.ledger.post_fill(user_id, ledger_fill(fill, bot_id, inst))
-        row = FillRow(**_fill_values(fill, user_id, bot_id, entry))
+        row = FillRow(**fill_values(fill, user_id, bot_id, entry))
         self.s.add(row)
         return row
 
@@ -184,7 +184,8 @@ def _fill_row(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> tu
     )  # fmt: skip
 
 
-def _fill_values(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> dict[str, Any]:
+def fill_values(fill: Fill, user_id: str, bot_id: str, entry: journal.Entry) -> dict[str, Any]:
+    """A fill as a `fills` row (for ORM rows), realised PnL as the ledger booked it."""
     return dict(zip(_FILL_COLUMNS, _fill_row(fill, user_id, bot_id, entry), strict=True))
 
 
@@ -222,7 +223,7 @@ def _order_row(order: Order, user_id: str, now: datetime) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
+def order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
     """An order as an `orders` row (for ORM rows; bulk inserts take `_order_row`)."""
     return dict(zip(_ORDER_COLUMNS, _order_row(order, user_id, now), strict=True))
 

@@ -24,8 +24,9 @@ from time import perf_counter
 from typing import Any, Final, Literal
 
 from amarktai.engine.models import Bot, DecisionTrace, FillRow, OrderRow
+from amarktai.engine.recorder import fill_values, ledger_fill, order_values
 from amarktai.engine.runner import Engine
-from amarktai.execution.orders import Fill, Order, new_order
+from amarktai.execution.orders import Order, new_order
 from amarktai.execution.paper import Execution
 from amarktai.kit.errors import DomainError
 from amarktai.kit.ids import new_id
@@ -121,16 +122,19 @@ async def _flatten(
         report.flattened.append(_sold(bot, execution))
     if not sells:
         return
-    risk.s.add_all([_order_row(ex.order, bot.user_id, now) for bot, _, ex in sells])
+    risk.s.add_all([OrderRow(**order_values(ex.order, bot.user_id, now)) for bot, _, ex in sells])
     await risk.s.flush()  # one executemany; the fills and traces reference these rows
     booked = await risk.ledger.post_fills(
-        [[(bot.user_id, _ledger_fill(f, bot, inst)) for f in ex.fills] for bot, inst, ex in sells]
+        [[(bot.user_id, ledger_fill(f, bot.id, inst)) for f in ex.fills] for bot, inst, ex in sells]
     )
     for (bot, _, execution), entries in zip(sells, booked, strict=True):
         if isinstance(entries, DomainError):
             raise entries  # as a one-by-one post would: the whole stop rolls back
         risk.s.add_all(
-            [_fill_row(f, e, bot) for f, e in zip(execution.fills, entries, strict=True)]
+            [
+                FillRow(**fill_values(f, bot.user_id, bot.id, e))
+                for f, e in zip(execution.fills, entries, strict=True)
+            ]
         )
         risk.s.add(
             DecisionTrace(
@@ -171,38 +175,6 @@ def _sell_order(bot: Bot, qty: Decimal, now: datetime) -> Order:
         qty=qty,
         created_at=now,
     )
-
-
-def _order_row(order: Order, user_id: str, now: datetime) -> OrderRow:
-    """The row ``Recorder.save_order`` would insert for this new order, without its
-    per-order lookup and flush (these ids are fresh, so there is nothing to look up)."""
-    return OrderRow(
-        id=order.id, user_id=user_id, bot_id=order.bot_id,
-        client_order_id=order.client_order_id, symbol=order.symbol, side=order.side,
-        type=order.type, time_in_force=order.time_in_force, qty=order.qty,
-        limit_price=order.limit_price, stop_price=order.stop_price, created_at=order.created_at,
-        status=order.status, filled_qty=order.filled_qty, avg_price=order.avg_price,
-        fees=order.fees, reason=order.reason, updated_at=now,
-    )  # fmt: skip
-
-
-def _ledger_fill(fill: Fill, bot: Bot, inst: Instrument) -> journal.Fill:
-    return journal.Fill(
-        bot_id=bot.id, side=fill.side, base=inst.base, quote=inst.quote, qty=fill.qty,
-        price=fill.price, fee=fill.fee, fee_asset=fill.fee_asset, ref=fill.id,
-    )  # fmt: skip
-
-
-def _fill_row(fill: Fill, entry: journal.Entry, bot: Bot) -> FillRow:
-    """The row ``Recorder.save_fill`` keeps, realised PnL as the ledger booked it."""
-    pnl_account = journal.bot_account(bot.id, "pnl")
-    booked = sum((p.amount for p in entry.postings if p.account == pnl_account), journal.ZERO)
-    return FillRow(
-        id=fill.id, order_id=fill.order_id, user_id=bot.user_id, bot_id=bot.id, ts=fill.ts,
-        symbol=fill.symbol, side=fill.side, price=fill.price, qty=fill.qty, fee=fill.fee,
-        fee_asset=fill.fee_asset, liquidity=fill.liquidity,
-        realised_pnl=-booked if fill.side == "sell" else None, ledger_entry_id=entry.id,
-    )  # fmt: skip
 
 
 def _sold(bot: Bot, execution: Execution) -> dict[str, Any]:
