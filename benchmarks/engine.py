@@ -20,8 +20,10 @@ event, candle closes included), p50/p99 decision latency (the wall time of one c
 close, which decides for every bot on that stream, divided by its bots: an average per
 bot, not a per-bot measurement), and committed fills/s (fills in the database after the
 run / the same wall time; each fill = order row + fill row + ledger entry + postings +
-decision trace, committed). The DCA bots buy on every bar, so a third of the decisions
-are fills. Not a test: run it by hand.
+decision trace, committed), and the wall time spent inside SQLite's own calls (statements
+and commits), per fill: the part of a fill's cost only fewer rows or indexes would
+remove. The DCA bots buy on every bar, so a third of the decisions are fills. Not a
+test: run it by hand.
 
     .venv/bin/python benchmarks/engine.py [--market replay|sim|fills|all] [--bots 100]
         [--steps 3600] [--timeframe 60] [--profile]
@@ -31,12 +33,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import pstats
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,6 +47,7 @@ from sqlalchemy import func, select
 
 from amarktai.accounts.passwords import Passwords
 from amarktai.config import Settings
+from amarktai.db import sqlite_driver
 from amarktai.db.engine import transaction
 from amarktai.db.migrate import upgrade
 from amarktai.engine.models import FillRow
@@ -58,18 +62,19 @@ from amarktai.markets.sim import SimConfig, SimMarket
 from amarktai.markets.types import MarketEvent, event_time
 from amarktai.runtime import build_runtime
 
-STRATEGIES = (
+Strategies = tuple[tuple[str, dict[str, object]], ...]
+STRATEGIES: Strategies = (
     ("dca", {"quote_amount": 200.0, "every_bars": 1}),
     ("sma_cross", {"fast": 3, "slow": 8}),
     ("rsi_reversion", {"period": 5, "oversold": 45.0, "exit": 55.0}),
 )
-FILL_HEAVY = (
+FILL_HEAVY: Strategies = (
     ("dca", {"quote_amount": 200.0, "every_bars": 1}),
     ("sma_cross", {"fast": 2, "slow": 3}),
 )
 Scenario = tuple[str, str, tuple[str, ...], list[list[MarketEvent]]]
 CAPTURE = "more/orderbook_trades/nkaz001__hftbacktest/spot"
-CAPTURE_FILES = ("btcusdt_20240808.gz", "btcusdt_20240809.gz")
+CAPTURE_FILES: tuple[str, ...] = ("btcusdt_20240808.gz", "btcusdt_20240809.gz")
 CAPTURE_FILES += ("ethusdt_20240808.gz", "ethusdt_20240809.gz")
 
 
@@ -82,6 +87,41 @@ def sim_events(steps: int) -> Scenario:
     market = SimMarket(SimConfig(seed=3), start=ManualClock().now())
     batches = [b for _, b in zip(range(steps), market.steps(), strict=False)]
     return "sim", "ZAR", ("BTC/ZAR", "ETH/ZAR", "XRP/ZAR"), batches
+
+
+class SqliteTime:
+    """Wall time inside SQLite's own calls (statements, commits) on the engine's inline
+    connections, which run on this thread: how much of a fill's cost no Python change
+    can remove, short of writing fewer rows or indexes."""
+
+    def __init__(self) -> None:
+        self.statements = self.commits = 0.0
+        self.commit_count = 0
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[None]:
+        run, commit = sqlite_driver._run, sqlite_driver._commit
+
+        def timed_run(*args: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return run(*args)
+            finally:
+                self.statements += time.perf_counter() - t0
+
+        def timed_commit(conn: object) -> None:
+            t0 = time.perf_counter()
+            try:
+                commit(conn)
+            finally:
+                self.commits += time.perf_counter() - t0
+                self.commit_count += 1
+
+        sqlite_driver._run, sqlite_driver._commit = timed_run, timed_commit
+        try:
+            yield
+        finally:
+            sqlite_driver._run, sqlite_driver._commit = run, commit
 
 
 async def run(
@@ -129,15 +169,17 @@ async def run(
             per_bot = (time.perf_counter() - t0) / len(runners)
             latencies.extend([per_bot] * len(runners))
 
-        engine._on_candle = timed  # type: ignore[method-assign]
+        engine._on_candle = timed
         profiler = cProfile.Profile() if profile else None
+        inside = SqliteTime()
         t0, cpu0 = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        for batch in batches:
-            clock.set(max(clock.now(), event_time(batch[0])))
-            for event in batch:
-                await engine.handle(event)
+        with inside.measuring():
+            for batch in batches:
+                clock.set(max(clock.now(), event_time(batch[0])))
+                for event in batch:
+                    await engine.handle(event)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         if profiler:
             profiler.disable()
@@ -159,6 +201,13 @@ async def run(
     print(
         f"fills committed       : {fills:8d}   -> {fills / elapsed:,.0f} fills/s "
         "(target >= 5,000; each fill = order + fill + ledger entry + postings)"
+    )
+    sqlite_s = inside.statements + inside.commits
+    per_fill = f" = {sqlite_s / fills * 1e3:.3f} ms per fill" if fills else ""
+    statements, commits = inside.statements, inside.commits
+    print(
+        f"inside SQLite         : {sqlite_s:8.2f} s{per_fill} (statements {statements:.2f} s,"
+        f" {inside.commit_count} commits {commits:.2f} s)"
     )
 
 
