@@ -206,8 +206,8 @@ def _trace_values(
 def _realised(entry: journal.Entry, bot_id: str) -> Any:
     """Realised PnL of a sell, as the ledger booked it on the bot's pnl account."""
     pnl_account = journal.bot_account(bot_id, "pnl")
-    total = sum((p.amount for p in entry.postings if p.account == pnl_account), start=journal.ZERO)
-    return -total
+    total = journal.total(p.amount for p in entry.postings if p.account == pnl_account)
+    return journal.CONTEXT.minus(total)  # exact (60 digits), and 0 rather than -0
 
 
 _ORDER_PROGRESS = ("status", "filled_qty", "avg_price", "fees", "reason", "updated_at")

@@ -192,7 +192,7 @@ def check_amount(value: object, what: str = "amount") -> Decimal:
     if (
         isinstance(value, Decimal)
         and value.is_finite()
-        and abs(value) < MAX_ABS  # abs() rounds in the thread's context, as it always did
+        and value.copy_abs() < MAX_ABS  # exact: abs() would round to the thread's 28 digits
         and value.quantize(QUANTUM, context=CONTEXT) == value
     ):
         return value
@@ -200,7 +200,7 @@ def check_amount(value: object, what: str = "amount") -> Decimal:
         raise ValidationFailed(f"{what} must be a Decimal", code="invalid_amount")
     if not value.is_finite():
         raise ValidationFailed(f"{what} must be finite", code="invalid_amount")
-    if abs(value) >= MAX_ABS:
+    if value.copy_abs() >= MAX_ABS:
         raise ValidationFailed(f"{what} is out of range", code="amount_out_of_range")
     if value != exact(value):
         raise ValidationFailed(
@@ -214,7 +214,7 @@ def _storable(value: object) -> bool:
     return (
         isinstance(value, Decimal)
         and value.is_finite()
-        and abs(value) < MAX_ABS
+        and value.copy_abs() < MAX_ABS
         and value.quantize(QUANTUM, context=CONTEXT) == value
     )
 
@@ -250,7 +250,7 @@ class Posting:
         return bot_of(self.account)
 
     def mirrored(self) -> Posting:
-        return new_posting(self.account, self.asset, -self.amount)
+        return new_posting(self.account, self.asset, self.amount.copy_negate())
 
 
 @dataclass(frozen=True)
@@ -399,7 +399,7 @@ def _validate_amounts_and_sums(postings: Sequence[Posting]) -> None:
         if not (
             isinstance(amount, Decimal)
             and amount.is_finite()
-            and abs(amount) < MAX_ABS  # in the thread's context, as `check_amount`
+            and amount.copy_abs() < MAX_ABS  # exact, as `check_amount`
             and amount.quantize(QUANTUM, context=CONTEXT) == amount
             and amount
         ):
@@ -418,7 +418,7 @@ def _validate_sums(sums: dict[str, Decimal]) -> None:
 
 
 def _pair(debit: str, credit: str, asset: str, amount: Decimal) -> tuple[Posting, Posting]:
-    return new_posting(debit, asset, amount), new_posting(credit, asset, -amount)
+    return new_posting(debit, asset, amount), new_posting(credit, asset, amount.copy_negate())
 
 
 def deposit(
@@ -447,7 +447,7 @@ def withdrawal(
     cash = user_account(user_id, "cash")
     postings = [
         Posting(user_account(user_id, "external"), asset, amount),
-        Posting(cash, asset, -add(amount, fee)),
+        Posting(cash, asset, add(amount, fee).copy_negate()),
     ]
     if fee > 0:
         postings.append(Posting(user_account(user_id, "fees"), asset, fee))
@@ -548,7 +548,7 @@ def adjustment(
     amount = check_amount(amount)
     postings = (
         Posting(account, asset, amount),
-        Posting(user_account(user_id, "equity"), asset, -amount),
+        Posting(user_account(user_id, "equity"), asset, amount.copy_negate()),
     )
     return EntryDraft(Kind.ADJUSTMENT, user_id, postings, reason, bot_id=bot_of(account), ref=ref)
 
@@ -597,8 +597,9 @@ def checked_fill(user_id: str, trade: Fill, position: Position | None = None) ->
     base, quote or fee asset. The rest is checked as `validate` checks it, in its order
     and with its codes: the header (the user id and the ref come from the caller), each
     amount (the notional, released cost and pnl come from arithmetic, and may round to
-    zero or leave NUMERIC(38,18)'s range), then the sums per asset (a line's mirror is
-    negated in the thread's decimal context, so it is not always the exact negative).
+    zero or leave NUMERIC(38,18)'s range), then the sums per asset. Mirrors are exact
+    negatives (`copy_negate`): the unary minus would round to the thread's 28 digits, and
+    an amount with more digits than that would leave its entry unbalanced.
     """
     lines = _buy_lines(trade) if trade.side == "buy" else _sell_lines(trade, position)
     lines.extend(_fee_lines(trade))
@@ -676,10 +677,10 @@ def _buy_lines(trade: Fill) -> list[Posting]:
     trading = trading_account(trade.bot_id, trade.base, trade.quote)
     notional = trade.value()
     return [
-        new_posting(cash, trade.quote, -notional),
+        new_posting(cash, trade.quote, notional.copy_negate()),
         new_posting(trading, trade.quote, notional),
         new_posting(bot_account(trade.bot_id, "position"), trade.base, trade.qty),
-        new_posting(trading, trade.base, -trade.qty),
+        new_posting(trading, trade.base, trade.qty.copy_negate()),
     ]
 
 
@@ -695,15 +696,15 @@ def _sell_lines(trade: Fill, position: Position | None) -> list[Posting]:
     trading = trading_account(trade.bot_id, trade.base, trade.quote)
     proceeds, released = trade.value(), held.released_cost(trade.qty)
     lines = [
-        new_posting(bot_account(trade.bot_id, "position"), trade.base, -trade.qty),
+        new_posting(bot_account(trade.bot_id, "position"), trade.base, trade.qty.copy_negate()),
         new_posting(trading, trade.base, trade.qty),
         new_posting(bot_account(trade.bot_id, "cash"), trade.quote, proceeds),
     ]
     if released != 0:
-        lines.append(new_posting(trading, trade.quote, -released))
-    pnl = add(proceeds, -released)
+        lines.append(new_posting(trading, trade.quote, released.copy_negate()))
+    pnl = CONTEXT.subtract(proceeds, released)
     if pnl != 0:
-        lines.append(new_posting(bot_account(trade.bot_id, "pnl"), trade.quote, -pnl))
+        lines.append(new_posting(bot_account(trade.bot_id, "pnl"), trade.quote, pnl.copy_negate()))
     return lines
 
 

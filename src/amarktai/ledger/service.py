@@ -793,7 +793,7 @@ def _check_floor(account: str, asset: str, before: Decimal, after: Decimal) -> N
     path = parse_account(account)
     code = _FLOORS.get((path.scope, path.name))
     if code is not None:
-        raise _shortfall(code, account, asset, before, add(before, -after))
+        raise _shortfall(code, account, asset, before, CONTEXT.subtract(before, after))
 
 
 def _shortfall(

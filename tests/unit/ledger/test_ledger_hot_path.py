@@ -124,20 +124,21 @@ def test_decimal_text_is_the_normalised_fixed_point_text(value: Decimal) -> None
 
 
 def reference_check_amount(value: object, what: str = "amount") -> Decimal:
-    """`check_amount` before its quantize fast path."""
+    """`check_amount` before its quantize fast path (its range test exact, as since the
+    28-digit rounding of `abs` was fixed)."""
     if isinstance(value, Decimal):
         exponent = value.as_tuple().exponent
         if (
             isinstance(exponent, int)
             and exponent >= -journal.SCALE
-            and abs(value) < journal.MAX_ABS
+            and value.copy_abs() < journal.MAX_ABS
         ):
             return value
     if not isinstance(value, Decimal):
         raise ValidationFailed(f"{what} must be a Decimal", code="invalid_amount")
     if not value.is_finite():
         raise ValidationFailed(f"{what} must be finite", code="invalid_amount")
-    if abs(value) >= journal.MAX_ABS:
+    if value.copy_abs() >= journal.MAX_ABS:
         raise ValidationFailed(f"{what} is out of range", code="amount_out_of_range")
     if value != journal.exact(value):
         raise ValidationFailed(

@@ -32,15 +32,16 @@ D = Decimal
 
 def sums(draft: EntryDraft) -> dict[str, Decimal]:
     out: dict[str, Decimal] = defaultdict(Decimal)
-    for posting in draft.postings:
-        out[posting.asset] += posting.amount
+    for posting in draft.postings:  # exact: `+=` would round to the thread's 28 digits
+        out[posting.asset] = journal.add(out[posting.asset], posting.amount)
     return dict(out)
 
 
 def by_account(draft: EntryDraft) -> dict[tuple[str, str], Decimal]:
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for posting in draft.postings:
-        out[(posting.account, posting.asset)] += posting.amount
+        key = (posting.account, posting.asset)
+        out[key] = journal.add(out[key], posting.amount)
     return dict(out)
 
 
@@ -289,3 +290,32 @@ def test_average_cost_keeps_cost_basis_consistent(trades: list[tuple[str, D, D]]
         )
         assert held.qty >= 0 and held.cost >= 0
         assert (held.qty == 0) == (held.cost == 0)
+
+
+def test_amounts_longer_than_the_default_28_digits_still_balance_exactly() -> None:
+    """A mirror line is the exact negative: the unary minus would round 29+ digits in
+    the thread's 28-digit context and leave the entry unbalanced."""
+    qty = D("12345678901.123456789012345678")  # 29 significant digits, storable
+    bought = journal.fill(U, Fill(B, "buy", "ETH", "ZAR", qty=qty, price=D(1), fee=qty))
+    assert sums(bought) == {"ZAR": 0, "ETH": 0}
+    assert by_account(bought)[(trading_account(B, "ETH", "ZAR"), "ETH")] == D(
+        "-12345678901.123456789012345678"
+    )
+    sold = journal.fill(U, Fill(B, "sell", "ETH", "ZAR", qty, D(2)), Position(qty, qty))
+    assert sums(sold) == {"ZAR": 0, "ETH": 0}
+    assert by_account(sold)[(bot_account(B, "pnl"), "ZAR")] == qty.copy_negate()
+    posted = tuple(PostedLine(p.account, p.asset, p.amount) for p in bought.postings)
+    entry = Entry(
+        "e1", 1, datetime(2026, 1, 1, tzinfo=UTC), bought.kind, U, bought.bot_id,
+        bought.description, None, bought.ref, "0" * 64, "1" * 64, posted,
+    )  # fmt: skip
+    assert sums(journal.reversal(entry, "typo")) == {"ZAR": 0, "ETH": 0}
+
+
+def test_the_range_check_is_exact_up_to_numeric_38_18() -> None:
+    largest = D("99999999999999999999.999999999999999999")  # 38 digits, just below 1e20
+    assert journal.check_amount(largest) is largest
+    assert journal.check_amount(largest.copy_negate()) == largest.copy_negate()
+    with pytest.raises(ValidationFailed) as exc:
+        journal.check_amount(D("1E20"))
+    assert code_of(exc) == "amount_out_of_range"
