@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.db.bulk import BulkInsert
 from amarktai.engine.models import DecisionTrace, FillRow, OrderRow
-from amarktai.execution.orders import Fill, Order
+from amarktai.execution.orders import Fill, Order, OrderStatus, OrderType, TimeInForce
 from amarktai.execution.paper import Execution
 from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
-from amarktai.markets.types import Instrument
+from amarktai.markets.types import Instrument, Side
 
 
 class Recorder:
@@ -226,6 +226,21 @@ def _order_row(order: Order, user_id: str, now: datetime) -> tuple[Any, ...]:
 def order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
     """An order as an `orders` row (for ORM rows; bulk inserts take `_order_row`)."""
     return dict(zip(_ORDER_COLUMNS, _order_row(order, user_id, now), strict=True))
+
+
+def order_from_row(row: OrderRow) -> Order:
+    """An `orders` row back as the venue's Order (`order_values` inverted). Whether a stop
+    had triggered is not stored: one with fills must have, one without is re-armed and
+    triggers again on the next print at or beyond its stop price."""
+    return Order(
+        id=row.id, client_order_id=row.client_order_id, bot_id=row.bot_id, symbol=row.symbol,
+        side=cast(Side, row.side), type=cast(OrderType, row.type), qty=row.qty,
+        created_at=row.created_at, limit_price=row.limit_price, stop_price=row.stop_price,
+        time_in_force=cast(TimeInForce, row.time_in_force),
+        status=cast(OrderStatus, row.status), filled_qty=row.filled_qty,
+        avg_price=row.avg_price, fees=row.fees, reason=row.reason,
+        triggered=row.type in ("stop", "stop_limit") and row.filled_qty > 0,
+    )  # fmt: skip
 
 
 def _columns(model: type[OrderRow | FillRow | DecisionTrace], names: tuple[str, ...]) -> BulkInsert:

@@ -89,10 +89,14 @@ class TradingRepository:
     async def order_by_id(self, order_id: str) -> OrderRow | None:
         return await self.s.get(OrderRow, order_id)
 
-    async def open_orders(self, user_id: str | None = None) -> list[OrderRow]:
+    async def open_orders(
+        self, user_id: str | None = None, *, bot_ids: Sequence[str] | None = None
+    ) -> list[OrderRow]:
         stmt = select(OrderRow).where(OrderRow.status.in_(("new", "open", "partially_filled")))
         if user_id is not None:
             stmt = stmt.where(OrderRow.user_id == user_id)
+        if bot_ids is not None:
+            stmt = stmt.where(OrderRow.bot_id.in_(bot_ids)).order_by(OrderRow.id)
         return list((await self.s.execute(stmt)).scalars())
 
     async def page(

@@ -35,6 +35,7 @@ from amarktai.engine.recorder import (
     fill_event,
     ledger_fill,
     order_event,
+    order_from_row,
 )
 from amarktai.engine.repository import BotState, TradingRepository
 from amarktai.execution.orders import Fill, Order, new_order
@@ -212,13 +213,32 @@ class Engine:
         async with self.sessions() as s:
             bots = await TradingRepository(s).bots_in(["running"])
         wanted = {b.id for b in bots if b.exchange == self.exchange}
-        for bot in bots:
-            if bot.id in wanted and bot.id not in self.runners:
-                self._add(bot)
+        added = [bot for bot in bots if bot.id in wanted and bot.id not in self.runners]
+        for bot in added:
+            self._add(bot)
         for bot_id in set(self.runners) - wanted:
             self.runners.pop(bot_id)
             self._cancel_in_venues(bot_id, "bot_not_running")
+        await self._restore_orders(added)
         await self._apply_risk_reset_rules()
+
+    async def _restore_orders(self, bots: Iterable[Bot]) -> None:
+        """Resting orders of bots this engine just picked up, read back from the database:
+        a restart leaves them open there while the venues start empty, and an order no
+        venue holds would never fill or trigger."""
+        modes = {bot.id: bot.mode for bot in bots}
+        if not modes:
+            return
+        async with self.sessions() as s:
+            rows = await TradingRepository(s).open_orders(bot_ids=list(modes))
+        for row in rows:
+            venue = self.venues.get(modes[row.bot_id])
+            if venue is None:
+                continue
+            try:
+                venue.restore(order_from_row(row))
+            except DomainError as exc:  # e.g. an instrument no longer listed
+                log.warning("order_not_restored", order_id=row.id, reason=exc.message)
 
     def _cancel_in_venues(self, bot_id: str, reason: str) -> None:
         """Resting venue orders of a bot stopped elsewhere (another process, the CLI)."""
@@ -246,6 +266,7 @@ class Engine:
         if bot is not None and bot.status == "running" and bot.exchange == self.exchange:
             if bot_id not in self.runners:
                 self._add(bot)
+                await self._restore_orders([bot])
             return
         self.runners.pop(bot_id, None)
         await self.cancel_bot_orders(bot_id, "bot_not_running")

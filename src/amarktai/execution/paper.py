@@ -339,6 +339,22 @@ class PaperVenue:
         order, fills = self._execute(order, self.clock.now())
         return Execution(order, tuple(fills), reference)
 
+    def restore(self, order: Order) -> Order:
+        """Put back a resting order read from the database after a restart, as it was:
+        nothing executes now, it fills or triggers on the next prints like any resting
+        order. One the venue already knows is returned as the venue has it."""
+        known = self._state.orders.get(order.id)
+        if known is not None:
+            return known
+        if order.is_terminal or order.acts_as == "market":
+            raise Conflict(
+                f"order {order.id} ({order.type}, {order.status}) cannot rest on the venue",
+                code="order_not_restorable",
+            )
+        self.instrument(order.symbol)  # an unknown symbol is NotFound, as on submit
+        self._state.by_client[(order.bot_id, order.client_order_id)] = order.id
+        return self._rest(order)
+
     def cancel(self, order_id: str, *, reason: str = "user_cancelled") -> Order:
         order = transition(self.order(order_id), "cancelled", reason=reason)
         self._store(order)

@@ -3,11 +3,13 @@ column named there (an order row's qty in `qty`, never in `filled_qty`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from types import SimpleNamespace
 
 from amarktai.engine import recorder
+from amarktai.engine.models import OrderRow
 from amarktai.execution.orders import Fill, apply_fill, new_order
 from amarktai.ledger import journal
 
@@ -64,3 +66,19 @@ def test_order_and_fill_rows_put_each_value_under_its_column() -> None:
         "trace": {"a": 1},
         "order_id": order.id,
     }
+
+
+def test_an_order_row_reads_back_as_the_order_it_was_written_from() -> None:
+    """What a restart restores (`order_from_row`) is what was stored (`order_values`);
+    a stop with fills comes back triggered, one without comes back armed."""
+
+    limit = new_order(client_order_id="c2", bot_id="b1", symbol="BTC/ZAR", side="buy",
+                      type="limit", qty=D("0.3"), limit_price=D("950"), created_at=T0)  # fmt: skip
+    stop = new_order(client_order_id="c3", bot_id="b1", symbol="BTC/ZAR", side="sell",
+                     type="stop_limit", qty=D("0.5"), limit_price=D("990"),
+                     stop_price=D("1000"), created_at=T0)  # fmt: skip
+    fill = Fill(stop.id, T0, "BTC/ZAR", "sell", D("995"), D("0.2"), D("0.1"), "ZAR", "maker")
+    touched = apply_fill(replace(stop, status="open", triggered=True), fill)
+    for order in (replace(limit, status="open"), replace(stop, status="open"), touched):
+        row = OrderRow(**recorder.order_values(order, "u1", T0))
+        assert recorder.order_from_row(row) == order

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -238,3 +239,34 @@ def test_events_without_resting_orders_still_update_the_market() -> None:
     assert venue.on_event(candle) == []
     assert venue.market(S).last_candle is candle
     assert venue.market(S).touch("buy") == D("1001")  # the book's best ask
+
+
+def test_a_restored_resting_order_fills_as_it_would_have_before_the_restart() -> None:
+    """After a restart the venue is empty; the engine puts the database's open orders
+    back, and they keep their fills so far and their idempotency key."""
+    first = verified()
+    rested = first.submit(mk(type="limit", qty="0.5", limit_price="995", cid="keep")).order
+    first.on_event(trade("994", "0.2"))
+    before = first.order(rested.id)
+    assert before.status == "partially_filled" and before.filled_qty == D("0.2")
+
+    venue = verified()  # the new process
+    assert venue.restore(before) == before and venue.restore(before) is venue.order(before.id)
+    assert venue.open_orders() == [before]
+    assert venue.submit(mk(type="limit", qty="0.5", limit_price="995", cid="keep")).order == before
+    fills = venue.on_event(trade("990", "9"))
+    assert [(f.price, f.qty) for f in fills] == [(D(995), D("0.3"))]
+    assert venue.order(before.id).status == "filled" and venue.open_orders() == []
+
+
+def test_restore_refuses_what_cannot_rest() -> None:
+    venue = verified()
+    done = venue.submit(mk(qty="0.01")).order  # a filled market order
+    with pytest.raises(Conflict) as err:
+        verified().restore(done)
+    assert err.value.code == "order_not_restorable"
+    with pytest.raises(Conflict):
+        verified().restore(mk())  # a market order never rests
+    stray = replace(mk(type="limit", limit_price="995"), symbol="DOGE/ZAR", status="open")
+    with pytest.raises(NotFound):
+        verified().restore(stray)
