@@ -74,7 +74,9 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     await engine.load()
     runtime.trading = engine
     runtime.start_wal_checkpointer()  # the engine's commits then never checkpoint
-    feed = SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
+
+    def feed() -> SimMarket:  # a new one each time the supervisor restarts the feed
+        return SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
 
     async def resync() -> None:
         while True:
@@ -91,7 +93,7 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
         exchange=engine.exchange,
         interval_s=runtime.settings.ws_price_interval_s,
     )
-    runtime.tasks.append(asyncio.create_task(engine.run(feed), name="engine"))
+    runtime.tasks.append(asyncio.create_task(engine.run_forever(feed), name="engine"))
     runtime.tasks.append(asyncio.create_task(market.run(), name="market-publisher"))
     runtime.tasks.append(asyncio.create_task(resync(), name="engine-resync"))
     freeze_startup_heap()

@@ -13,6 +13,7 @@ event must not stop every user's bots.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -206,6 +207,8 @@ class Engine:
         self.last_prices: dict[str, Decimal] = {}
         self.history = PriceHistory()  # recent 1 s bars: charts and marking to market
         self.mirror = BalanceMirror()  # the bots' running balances between candle closes
+        self.events_seen = 0  # market events `run` took from its feeds
+        self.feed_restarts = 0  # feeds `run_forever` replaced after they failed or ended
 
     # -- bot set --------------------------------------------------------------------
     async def load(self) -> None:
@@ -289,10 +292,36 @@ class Engine:
     # -- market events --------------------------------------------------------------
     async def run(self, feed: AsyncIterable[MarketEvent]) -> None:
         async for event in feed:
+            self.events_seen += 1
             try:
                 await self.handle(event)
             except Exception:  # the engine outlives any single bad step
                 log.exception("engine_step_failed", symbol=event.symbol)
+
+    async def run_forever(
+        self,
+        make_feed: Callable[[], AsyncIterable[MarketEvent]],
+        *,
+        first_delay_s: float = 1.0,
+        max_delay_s: float = 60.0,
+    ) -> None:
+        """`run` on a fresh feed each time the last one fails or ends: a broken market
+        connection must not leave every bot idle until someone restarts the process.
+        Restarts back off, doubling up to `max_delay_s`; a feed that delivered events
+        before it broke starts the back-off again from `first_delay_s`."""
+        delay = first_delay_s
+        while True:
+            seen = self.events_seen
+            try:
+                await self.run(make_feed())
+                log.warning("market_feed_ended", exchange=self.exchange, restart_in_s=delay)
+            except Exception:
+                log.exception("market_feed_failed", exchange=self.exchange, restart_in_s=delay)
+            self.feed_restarts += 1
+            if self.events_seen > seen:
+                delay = first_delay_s
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay_s)
 
     async def handle(self, event: MarketEvent) -> None:
         for venue in self.venues.values():
