@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -12,8 +12,9 @@ from amarktai.db.engine import transaction
 from amarktai.engine.demo import seed_demo_portfolio
 from amarktai.engine.runner import Engine
 from amarktai.engine.service import BotService
+from amarktai.kit.clock import Clock
 from amarktai.kit.heap import freeze_startup_heap
-from amarktai.markets.sim import SimMarket
+from amarktai.markets.sim import SimConfig, SimMarket
 from amarktai.realtime.producers import MarketPublisher, bus_listener
 from amarktai.runtime import Runtime
 
@@ -61,6 +62,16 @@ async def ensure_demo_bots(runtime: Runtime, email: str) -> int:
         return await seed_demo_portfolio(session, bots, user.id)
 
 
+def sim_feed(engine: Engine, clock: Clock) -> SimMarket:
+    """The real-time `sim` market, new each time the supervisor restarts the feed: a
+    restarted one goes on from the engine's last prices (not the start prices, which
+    would look like a crash to every bot) on fresh randomness."""
+    base = SimConfig()
+    prices = {**base.start_prices, **engine.last_prices}
+    config = replace(base, seed=base.seed + engine.feed_restarts, start_prices=prices)
+    return SimMarket(config, clock=clock, pace="realtime", start=clock.now())
+
+
 async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     """The embedded engine on the real-time `sim` market, plus a periodic resync so bot
     changes made by other processes (or missed notifications) are picked up."""
@@ -75,8 +86,8 @@ async def start_engine(runtime: Runtime, *, resync_s: float = 2.0) -> Engine:
     runtime.trading = engine
     runtime.start_wal_checkpointer()  # the engine's commits then never checkpoint
 
-    def feed() -> SimMarket:  # a new one each time the supervisor restarts the feed
-        return SimMarket(clock=runtime.clock, pace="realtime", start=runtime.clock.now())
+    def feed() -> SimMarket:
+        return sim_feed(engine, runtime.clock)
 
     async def resync() -> None:
         while True:

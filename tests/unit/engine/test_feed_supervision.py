@@ -4,13 +4,14 @@ back-off, and the bots go on trading on the new one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from amarktai.bootstrap import sim_feed
 from amarktai.engine.runner import Engine
 from amarktai.kit.clock import ManualClock
 from amarktai.markets.instruments import default_registry
@@ -82,3 +83,20 @@ async def test_restarts_of_a_feed_that_never_delivers_back_off(
     with pytest.raises(asyncio.CancelledError):
         await eng.run_forever(dead_feed, first_delay_s=1.0, max_delay_s=5.0)
     assert delays == [1.0, 2.0, 4.0, 5.0, 5.0] and eng.events_seen == 0
+
+
+def first_trades(steps: Iterator[list[MarketEvent]], n: int = 5) -> list[Trade]:
+    return [e for _, batch in zip(range(n), steps, strict=False) for e in batch
+            if isinstance(e, Trade)]  # fmt: skip
+
+
+def test_a_restarted_sim_feed_goes_on_from_the_last_prices() -> None:
+    eng = engine()
+    start = {t.symbol: t.price for t in first_trades(sim_feed(eng, ManualClock(T0)).steps())}
+    assert start
+    eng.last_prices = {symbol: price * 2 for symbol, price in start.items()}
+    eng.feed_restarts = 1
+    again = first_trades(sim_feed(eng, ManualClock(T0)).steps())
+    assert again and all(
+        abs(t.price / eng.last_prices[t.symbol] - 1) < Decimal("0.01") for t in again
+    )
