@@ -21,6 +21,7 @@ Fees are `price * qty * rate` in the quote currency, unrounded (the ledger round
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -273,13 +274,22 @@ def _no_fill_status(order: Order, problem: str) -> str:
     return "cancelled"
 
 
+#: Finished (filled, cancelled, rejected) orders a venue keeps in memory, newest first
+#: out: for `order()` lookups and resubmits of the same client order id shortly after.
+#: Older ones live in the database only; without a bound a long-running engine would
+#: keep every order it ever placed (100 bots on one-minute bars: 144,000 a day).
+KEEP_FINISHED = 10_000
+
+
 @dataclass(slots=True)
 class _Book:
-    """Venue bookkeeping: every order by id, open ones per symbol in time priority."""
+    """Venue bookkeeping: orders by id (every open one, the last `KEEP_FINISHED`
+    finished ones), open ones per symbol in time priority."""
 
     orders: dict[str, Order] = field(default_factory=dict)
     by_client: dict[tuple[str, str], str] = field(default_factory=dict)
     open: dict[str, dict[str, None]] = field(default_factory=dict)
+    finished: deque[str] = field(default_factory=deque)
 
 
 class PaperVenue:
@@ -287,12 +297,22 @@ class PaperVenue:
 
     Submitting the same (bot_id, client_order_id) again returns the existing order, so a
     retried request after a timeout never places a second order; reusing the id for a
-    different request is a Conflict rather than a silent no-op.
+    different request is a Conflict rather than a silent no-op. That holds while the
+    venue still holds the order (open, or among its last `keep_finished` finished ones);
+    beyond that the database's unique (bot, client order id) is the guard.
     """
 
-    def __init__(self, model: FillModel, instruments: Iterable[Instrument], clock: Clock) -> None:
+    def __init__(
+        self,
+        model: FillModel,
+        instruments: Iterable[Instrument],
+        clock: Clock,
+        *,
+        keep_finished: int = KEEP_FINISHED,
+    ) -> None:
         self.model = model
         self.clock = clock
+        self.keep_finished = keep_finished
         self._instruments = {i.symbol: i for i in instruments}
         self._markets: dict[str, MarketState] = {}
         self._state = _Book()
@@ -477,10 +497,24 @@ class PaperVenue:
         return self._store(order)
 
     def _store(self, order: Order) -> Order:
-        self._state.orders[order.id] = order
+        state = self._state
+        previous = state.orders.get(order.id)
+        state.orders[order.id] = order
         if order.is_terminal:
-            self._state.open.get(order.symbol, {}).pop(order.id, None)
+            state.open.get(order.symbol, {}).pop(order.id, None)
+            if previous is None or not previous.is_terminal:
+                self._retire(order.id)
         return order
+
+    def _retire(self, order_id: str) -> None:
+        """Forget the oldest finished orders beyond `keep_finished` (see KEEP_FINISHED)."""
+        state = self._state
+        state.finished.append(order_id)
+        while len(state.finished) > self.keep_finished:
+            old = state.orders.pop(state.finished.popleft())
+            key = (old.bot_id, old.client_order_id)
+            if state.by_client.get(key) == old.id:
+                del state.by_client[key]
 
     def _on_print(self, event: Trade | Candle) -> list[Fill]:
         if not self._state.open.get(event.symbol):

@@ -270,3 +270,21 @@ def test_restore_refuses_what_cannot_rest() -> None:
     stray = replace(mk(type="limit", limit_price="995"), symbol="DOGE/ZAR", status="open")
     with pytest.raises(NotFound):
         verified().restore(stray)
+
+
+def test_a_venue_keeps_only_its_latest_finished_orders_in_memory() -> None:
+    venue = PaperVenue(VerifiedPaperFillModel(), [BTC], ManualClock(T0), keep_finished=3)
+    venue.on_event(book([("999", "10")], [("1001", "10")]))
+    resting = venue.submit(mk(type="limit", qty="0.02", limit_price="990", cid="rest")).order
+    done = [venue.submit(mk(qty="0.01", cid=f"m{i}")).order for i in range(5)]
+    assert all(o.status == "filled" for o in done)
+    for old in done[:2]:  # the two oldest finished orders are forgotten ...
+        with pytest.raises(NotFound):
+            venue.order(old.id)
+    assert [venue.order(o.id) for o in done[2:]] == done[2:]  # ... the last three kept
+    assert venue.submit(mk(qty="0.01", cid="m4")).order == done[4]  # still idempotent
+    assert venue.open_orders() == [resting]  # a resting order is never forgotten
+    cancelled = venue.cancel(resting.id)
+    assert venue.order(resting.id) == cancelled  # finished now, and the newest
+    with pytest.raises(NotFound):
+        venue.order(done[2].id)
