@@ -312,14 +312,16 @@ class Engine:
         delay = first_delay_s
         while True:
             seen = self.events_seen
+            failure: Exception | None = None
             try:
                 await self.run(make_feed())
-                log.warning("market_feed_ended", exchange=self.exchange, restart_in_s=delay)
-            except Exception:
-                log.exception("market_feed_failed", exchange=self.exchange, restart_in_s=delay)
-            self.feed_restarts += 1
+            except Exception as exc:
+                failure = exc
             if self.events_seen > seen:
                 delay = first_delay_s
+            self.feed_restarts += 1
+            event = "market_feed_ended" if failure is None else "market_feed_failed"
+            log.error(event, exchange=self.exchange, restart_in_s=delay, exc_info=failure)
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay_s)
 
