@@ -274,8 +274,8 @@ def _no_fill_status(order: Order, problem: str) -> str:
     return "cancelled"
 
 
-#: Finished (filled, cancelled, rejected) orders a venue keeps in memory, newest first
-#: out: for `order()` lookups and resubmits of the same client order id shortly after.
+#: Finished (filled, cancelled, rejected) orders a venue keeps in memory, the oldest
+#: dropped first: for `order()` lookups and resubmits of a client order id shortly after.
 #: Older ones live in the database only; without a bound a long-running engine would
 #: keep every order it ever placed (100 bots on one-minute bars: 144,000 a day).
 KEEP_FINISHED = 10_000
