@@ -102,7 +102,7 @@ async def test_shared_objects_are_converted_once_equal_values_keep_their_own_tex
             "symbol": "BTC/ZAR", "side": "buy", "type": "market", "time_in_force": "gtc",
             "qty": qty, "limit_price": None, "stop_price": None, "created_at": ts,
             "status": "filled", "filled_qty": qty, "avg_price": None, "fees": Decimal(0),
-            "reason": None, "updated_at": ts,
+            "reason": None, "updated_at": ts, "triggered": False,
         }  # fmt: skip
         rows.append(tuple(values[name] for name in orders.columns))
     sessions = make_sessionmaker(db_engine)

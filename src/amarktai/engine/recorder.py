@@ -171,7 +171,7 @@ _TRACE_COLUMNS = (
 _ORDER_COLUMNS = (
     "id", "user_id", "bot_id", "client_order_id", "symbol", "side", "type", "time_in_force",
     "qty", "limit_price", "stop_price", "created_at", "status", "filled_qty", "avg_price",
-    "fees", "reason", "updated_at",
+    "fees", "reason", "updated_at", "triggered",
 )  # fmt: skip
 
 
@@ -210,7 +210,9 @@ def _realised(entry: journal.Entry, bot_id: str) -> Any:
     return journal.CONTEXT.minus(total)  # exact (60 digits), and 0 rather than -0
 
 
-_ORDER_PROGRESS = ("status", "filled_qty", "avg_price", "fees", "reason", "updated_at")
+_ORDER_PROGRESS = (
+    "status", "filled_qty", "avg_price", "fees", "reason", "updated_at", "triggered",
+)  # fmt: skip
 
 
 def _order_row(order: Order, user_id: str, now: datetime) -> tuple[Any, ...]:
@@ -219,7 +221,7 @@ def _order_row(order: Order, user_id: str, now: datetime) -> tuple[Any, ...]:
         order.id, user_id, order.bot_id, order.client_order_id, order.symbol, order.side,
         order.type, order.time_in_force, order.qty, order.limit_price, order.stop_price,
         order.created_at, order.status, order.filled_qty, order.avg_price, order.fees,
-        order.reason, now,
+        order.reason, now, order.triggered,
     )  # fmt: skip
 
 
@@ -229,17 +231,14 @@ def order_values(order: Order, user_id: str, now: datetime) -> dict[str, Any]:
 
 
 def order_from_row(row: OrderRow) -> Order:
-    """An `orders` row back as the venue's Order (`order_values` inverted). Whether a stop
-    had triggered is not stored: one with fills must have, one without is re-armed and
-    triggers again on the next print at or beyond its stop price."""
+    """An `orders` row back as the venue's Order (`order_values` inverted)."""
     return Order(
         id=row.id, client_order_id=row.client_order_id, bot_id=row.bot_id, symbol=row.symbol,
         side=cast(Side, row.side), type=cast(OrderType, row.type), qty=row.qty,
         created_at=row.created_at, limit_price=row.limit_price, stop_price=row.stop_price,
         time_in_force=cast(TimeInForce, row.time_in_force),
         status=cast(OrderStatus, row.status), filled_qty=row.filled_qty,
-        avg_price=row.avg_price, fees=row.fees, reason=row.reason,
-        triggered=row.type in ("stop", "stop_limit") and row.filled_qty > 0,
+        avg_price=row.avg_price, fees=row.fees, triggered=row.triggered, reason=row.reason,
     )  # fmt: skip
 
 

@@ -328,8 +328,8 @@ class Engine:
     async def handle(self, event: MarketEvent) -> None:
         for venue in self.venues.values():
             fills = venue.on_event(event)
-            if fills:
-                await self._record_resting_fills(venue, fills)
+            if fills or venue.triggered:
+                await self._record_resting(venue, fills, venue.take_triggered())
         if isinstance(event, Trade):
             self.last_prices[event.symbol] = event.price
             self.history.record(event)
@@ -629,12 +629,17 @@ class Engine:
             (bot.user_id, "bot_status", {"bot_id": bot.id, "status": bot.status, "reason": reason})
         )
 
-    async def _record_resting_fills(self, venue: PaperVenue, fills: list[Fill]) -> None:
+    async def _record_resting(
+        self, venue: PaperVenue, fills: list[Fill], triggered: list[Order]
+    ) -> None:
+        """What a print did to resting orders: their fills (booked to the ledger) and
+        their new state, including stops that triggered without filling."""
         events: list[tuple[str, str, dict[str, Any]]] = []
+        order_ids = [*(f.order_id for f in fills), *(o.id for o in triggered)]
         async with transaction(self.sessions) as s:
             repo, ledger = TradingRepository(s), LedgerService(s, self.clock)
             recorder = Recorder(s, ledger)
-            for order_id in dict.fromkeys(f.order_id for f in fills):
+            for order_id in dict.fromkeys(order_ids):
                 row = await repo.order_by_id(order_id)
                 bot = await repo.bot_any_user(row.bot_id) if row else None
                 if row is None or bot is None:

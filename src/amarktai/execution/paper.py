@@ -313,6 +313,10 @@ class PaperVenue:
         self.model = model
         self.clock = clock
         self.keep_finished = keep_finished
+        #: Resting stops whose trigger traded on a print, filled or not since: their new
+        #: state (triggered, or cancelled for want of liquidity) must reach the database
+        #: even when no fill does. The engine takes them with `take_triggered`.
+        self.triggered: list[str] = []
         self._instruments = {i.symbol: i for i in instruments}
         self._markets: dict[str, MarketState] = {}
         self._state = _Book()
@@ -374,6 +378,11 @@ class PaperVenue:
         self.instrument(order.symbol)  # an unknown symbol is NotFound, as on submit
         self._state.by_client[(order.bot_id, order.client_order_id)] = order.id
         return self._rest(order)
+
+    def take_triggered(self) -> list[Order]:
+        """The stops triggered since the last call, as the venue now has them."""
+        ids, self.triggered = self.triggered, []
+        return [self._state.orders[i] for i in dict.fromkeys(ids) if i in self._state.orders]
 
     def cancel(self, order_id: str, *, reason: str = "user_cancelled") -> Order:
         order = transition(self.order(order_id), "cancelled", reason=reason)
@@ -528,6 +537,7 @@ class PaperVenue:
                 if stop_triggered(order, event):
                     order = self._store(replace(order, triggered=True))
                     fills.extend(self._execute(order, ts)[1])
+                    self.triggered.append(order.id)
                 continue
             piece = self.model.print_fill(order, event, available)
             if piece is not None:

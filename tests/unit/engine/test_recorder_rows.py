@@ -69,8 +69,8 @@ def test_order_and_fill_rows_put_each_value_under_its_column() -> None:
 
 
 def test_an_order_row_reads_back_as_the_order_it_was_written_from() -> None:
-    """What a restart restores (`order_from_row`) is what was stored (`order_values`);
-    a stop with fills comes back triggered, one without comes back armed."""
+    """What a restart restores (`order_from_row`) is what was stored (`order_values`),
+    a stop's trigger included."""
 
     limit = new_order(client_order_id="c2", bot_id="b1", symbol="BTC/ZAR", side="buy",
                       type="limit", qty=D("0.3"), limit_price=D("950"), created_at=T0)  # fmt: skip
@@ -79,6 +79,7 @@ def test_an_order_row_reads_back_as_the_order_it_was_written_from() -> None:
                      stop_price=D("1000"), created_at=T0)  # fmt: skip
     fill = Fill(stop.id, T0, "BTC/ZAR", "sell", D("995"), D("0.2"), D("0.1"), "ZAR", "maker")
     touched = apply_fill(replace(stop, status="open", triggered=True), fill)
-    for order in (replace(limit, status="open"), replace(stop, status="open"), touched):
+    armed, fired = replace(stop, status="open"), replace(stop, status="open", triggered=True)
+    for order in (replace(limit, status="open"), armed, fired, touched):
         row = OrderRow(**recorder.order_values(order, "u1", T0))
         assert recorder.order_from_row(row) == order

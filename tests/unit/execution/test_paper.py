@@ -288,3 +288,16 @@ def test_a_venue_keeps_only_its_latest_finished_orders_in_memory() -> None:
     assert venue.order(resting.id) == cancelled  # finished now, and the newest
     with pytest.raises(NotFound):
         venue.order(done[2].id)
+
+
+def test_a_stop_that_triggers_without_filling_is_reported_for_the_database() -> None:
+    venue = verified(book([("999", "1")], [("1008", "1")]))
+    stop = venue.submit(
+        mk(type="stop_limit", qty="0.02", stop_price="1005", limit_price="1006")
+    ).order
+    assert venue.take_triggered() == [] and venue.on_event(trade("1004")) == []
+    assert venue.take_triggered() == []  # not at the stop yet
+    assert venue.on_event(trade("1010")) == []  # triggered; nothing at or under 1006
+    [fired] = venue.take_triggered()
+    assert fired.id == stop.id and fired.triggered and fired.status == "open"
+    assert venue.take_triggered() == []  # taken once

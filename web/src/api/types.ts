@@ -201,6 +201,9 @@ export interface Order {
   type: string;
   qty: Decimal;
   limit_price: Decimal | null;
+  stop_price?: Decimal | null;
+  /** A stop whose stop price has traded (it now acts as a market or limit order). */
+  triggered?: boolean;
   status: string;
   filled_qty: Decimal;
   avg_price: Decimal | null;

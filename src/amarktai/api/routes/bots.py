@@ -98,6 +98,10 @@ class OrderOut(ResponseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    triggered: bool = Field(
+        description="A stop or stop-limit whose stop price has traded: it now acts as a "
+        "market (stop) or limit (stop-limit) order"
+    )
 
 
 class FillOut(ResponseModel):
