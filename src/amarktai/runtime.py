@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amarktai.accounts.passwords import Passwords
-from amarktai.accounts.service import AccountsService
+from amarktai.accounts.service import AccountsService, AuthPolicy
 from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
 from amarktai.bus import Bus, build_bus
@@ -51,13 +51,21 @@ class Runtime:
     _trading_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def accounts(self, session: AsyncSession) -> AccountsService:
-        """Accounts on `session`, with this process's codecs, vault and clock."""
+        """Accounts on `session`, with this process's codecs, vault, clock and the
+        settings' login policy (the API, the WebSocket and the CLI all take it here)."""
+        s = self.settings
         return AccountsService(
             session,
             passwords=self.passwords,
             tokens=self.tokens,
             vault=self.vault,
             clock=self.clock,
+            policy=AuthPolicy(
+                refresh_ttl_s=s.refresh_token_ttl_s,
+                free_attempts=s.login_free_attempts,
+                lockout_base_s=s.login_lockout_base_s,
+                lockout_max_s=s.login_lockout_max_s,
+            ),
         )
 
     async def migrate(self) -> None:

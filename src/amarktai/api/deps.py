@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.accounts.models import AuthSession, User
-from amarktai.accounts.service import AccountsService, AuthPolicy, ClientInfo
+from amarktai.accounts.service import AccountsService, ClientInfo
 from amarktai.db.engine import transaction
 from amarktai.engine.service import BotService
 from amarktai.kit.errors import Forbidden, Unauthorized
@@ -52,20 +52,7 @@ ClientDep = Annotated[ClientInfo, Depends(client_info)]
 
 
 def accounts_service(session: SessionDep, runtime: RuntimeDep) -> AccountsService:
-    s = runtime.settings
-    return AccountsService(
-        session,
-        passwords=runtime.passwords,
-        tokens=runtime.tokens,
-        vault=runtime.vault,
-        clock=runtime.clock,
-        policy=AuthPolicy(
-            refresh_ttl_s=s.refresh_token_ttl_s,
-            free_attempts=s.login_free_attempts,
-            lockout_base_s=s.login_lockout_base_s,
-            lockout_max_s=s.login_lockout_max_s,
-        ),
-    )
+    return runtime.accounts(session)
 
 
 AccountsDep = Annotated[AccountsService, Depends(accounts_service)]

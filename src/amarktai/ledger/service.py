@@ -42,6 +42,7 @@ from amarktai.ledger.journal import (
     bot_of_path,
     decimal_text,
     exact,
+    new_posted_line,
     pair_of,
     parse_account,
     trading_account,
@@ -50,7 +51,6 @@ from amarktai.ledger.mirror import BalanceMirror
 from amarktai.ledger.repository import BalanceScope, ChainTip, LedgerRepository, UserKey
 
 Balances = dict[str, dict[str, Decimal]]
-_new = object.__new__
 Price = Callable[[str], Decimal]
 PriceAt = Callable[[str, datetime], Decimal]
 
@@ -747,14 +747,7 @@ def _apply(
         account, asset, amount = posting.account, posting.asset, posting.amount
         key = (account, asset)
         balance = running[key] = plus(running[key], amount)
-        # `journal.new_posted_line`, written out: this loop runs for every posting.
-        line = _new(PostedLine)
-        fields = line.__dict__
-        fields["account"] = account
-        fields["asset"] = asset
-        fields["amount"] = amount
-        fields["balance"] = balance
-        lines.append(line)
+        lines.append(new_posted_line(account, asset, amount, balance))
     for key, final in running.items():
         if final < 0:  # `_check_floor` passes any balance that is not negative
             _check_floor(*key, start[key] or ZERO, final)

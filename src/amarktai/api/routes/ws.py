@@ -21,7 +21,6 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
-from amarktai.accounts.service import AccountsService
 from amarktai.bus.messages import (
     CLIENT_ADAPTER,
     AuthMessage,
@@ -88,13 +87,7 @@ def _query(params: QueryParams) -> tuple[int | None, Filter]:
 
 async def _authenticate(runtime: Runtime, token: str) -> str | None:
     async with transaction(runtime.sessions) as session:
-        accounts = AccountsService(
-            session,
-            passwords=runtime.passwords,
-            tokens=runtime.tokens,
-            vault=runtime.vault,
-            clock=runtime.clock,
-        )
+        accounts = runtime.accounts(session)
         try:
             user, _ = await accounts.authenticate(token)
         except DomainError:
