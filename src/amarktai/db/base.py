@@ -10,6 +10,8 @@ from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from amarktai.kit.money import EXACT
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -87,6 +89,13 @@ class Money(TypeDecorator[Decimal]):
 
 
 def canonical_decimal(value: Decimal) -> Decimal:
-    """Same number, same text on every backend: no trailing zeros, no exponent form."""
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
+    """Same number, same text on every backend: no trailing zeros, no exponent form.
+
+    Exact for every value a money column holds (38 significant digits): `normalize` and
+    `quantize` round to their context's precision, and the thread's default context keeps
+    only 28, which once turned a stored 30-digit deposit into a different number on read.
+    """
+    value = value.normalize(EXACT)
+    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+        return value.quantize(Decimal(1), context=EXACT)
+    return value

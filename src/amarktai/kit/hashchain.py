@@ -14,12 +14,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from amarktai.kit.money import EXACT
+
 GENESIS = "0" * 64
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value else "NaN"
+        # EXACT, not the thread's 28-digit context: a wider amount must hash as written.
+        return format(value.normalize(EXACT), "f") if value == value else "NaN"
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot hash {type(value).__name__}")

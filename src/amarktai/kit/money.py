@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+
+from amarktai.kit.errors import InvalidNumber
 
 ZERO = Decimal(0)
+# Wide enough that normalising or re-quantising any amount the platform stores (at most
+# 38 significant digits: NUMERIC(38,18)) or hashes (the ledger computes in 60) is exact.
+# The thread's default context keeps 28 digits and silently rounds beyond them.
+EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+# The largest magnitude a stored amount may reach (NUMERIC(38,18): 20 integer digits).
+MAX_AMOUNT = Decimal(10) ** 20
 
 
 def to_decimal(value: object) -> Decimal:
@@ -16,9 +24,9 @@ def to_decimal(value: object) -> Decimal:
         try:
             result = Decimal(str(value))
         except InvalidOperation as exc:
-            raise ValueError(f"not a number: {value!r}") from exc
+            raise InvalidNumber(f"not a number: {value!r}") from exc
     if not result.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
+        raise InvalidNumber(f"not a finite number: {value!r}")
     return result
 
 

@@ -27,10 +27,11 @@ from functools import lru_cache
 from typing import Literal
 
 from amarktai.kit.errors import Conflict, ValidationFailed
+from amarktai.kit.money import MAX_AMOUNT
 
 SCALE = 18
 QUANTUM = Decimal(1).scaleb(-SCALE)
-MAX_ABS = Decimal(10) ** 20
+MAX_ABS = MAX_AMOUNT  # NUMERIC(38,18): 20 integer digits
 PRECISION = 60
 ZERO = Decimal(0)
 # The ledger's arithmetic context, shared rather than entered per operation (a

@@ -28,6 +28,7 @@ from amarktai.ledger import journal
 from amarktai.ledger.chain import LOCK, ChainPosting, payload, seal
 from amarktai.ledger.journal import (
     CONTEXT,
+    MAX_ABS,
     PRECISION,
     ZERO,
     AccountPath,
@@ -440,7 +441,8 @@ class LedgerService:
                 _accumulate(sums[name], assets)
         realised, fees = sums["pnl"], sums["fees"]
         return {
-            asset: PnL(-realised.get(asset, ZERO), fees.get(asset, ZERO))
+            # copy_negate: exact; unary minus would round to the thread's 28 digits
+            asset: PnL(realised.get(asset, ZERO).copy_negate(), fees.get(asset, ZERO))
             for asset in sorted(realised.keys() | fees.keys())
         }
 
@@ -747,6 +749,13 @@ def _apply(
         account, asset, amount = posting.account, posting.asset, posting.amount
         key = (account, asset)
         balance = running[key] = plus(running[key], amount)
+        if balance.copy_abs() >= MAX_ABS:  # NUMERIC(38,18) and the API's reads end here
+            raise ValidationFailed(
+                f"this would take the {asset} balance past the largest amount the ledger "
+                "holds (10^20)",
+                code="balance_out_of_range",
+                details={"account": account, "asset": asset},
+            )
         lines.append(new_posted_line(account, asset, amount, balance))
     for key, final in running.items():
         if final < 0:  # `_check_floor` passes any balance that is not negative
