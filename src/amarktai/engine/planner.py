@@ -8,13 +8,14 @@ Every check, passed or not, lands in the decision trace.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
 from amarktai.kit.errors import ValidationFailed
-from amarktai.kit.money import ZERO, to_decimal
+from amarktai.kit.money import MAX_AMOUNT, ZERO, to_decimal
 from amarktai.markets.types import Instrument
 from amarktai.risk.breakers import BreakerLimits
 from amarktai.risk.exits import ExitRules
@@ -68,7 +69,7 @@ class Limits:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Limits:
-        value = to_decimal(raw.get("max_position_fraction", 1))
+        value = _number(raw.get("max_position_fraction", 1), "max_position_fraction")
         if not ZERO < value <= 1:
             raise ValidationFailed(
                 "max_position_fraction must be in (0, 1]", code="invalid_risk_setting"
@@ -124,9 +125,20 @@ def _invalid(message: str) -> ValidationFailed:
 def _positive(raw: object, name: str) -> Decimal | None:
     if raw is None:
         return None
-    value = to_decimal(raw)
+    value = _number(raw, name)
     if value <= 0:
         raise _invalid(f"{name} must be positive")
+    return value
+
+
+def _number(raw: object, name: str) -> Decimal:
+    """A finite number, or a 422 that names the setting (NaN passes no range check)."""
+    try:
+        value = to_decimal(raw)
+    except ValueError as exc:
+        raise _invalid(f"{name} must be a finite number, not {raw!r}") from exc
+    if value.copy_abs() >= MAX_AMOUNT:
+        raise _invalid(f"{name} must be below 10^20")
     return value
 
 
@@ -165,6 +177,8 @@ def _exit_rules(raw: dict[str, Any]) -> ExitRules | None:
         period = int((chandelier or {}).get("atr_period", 22))
     except (TypeError, ValueError) as exc:
         raise _invalid("exit settings must be numbers") from exc
+    if not all(v is None or math.isfinite(v) for v in floats.values()):
+        raise _invalid("exit settings must be finite numbers")
     try:
         return ExitRules(**floats, atr_period=period)
     except ValidationFailed as exc:

@@ -45,6 +45,14 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
 
+class InvalidNumber(ValidationFailed, ValueError):
+    """A value that is not a finite number where one is needed. Also a `ValueError`, so
+    parsers that catch that keep working, while one that lets it escape from a request
+    still answers 422 with a stable code instead of a 500."""
+
+    code = "invalid_number"
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"

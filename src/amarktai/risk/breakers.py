@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 
 from amarktai.kit.errors import ValidationFailed
-from amarktai.kit.money import ZERO, to_decimal
+from amarktai.kit.money import MAX_AMOUNT, ZERO, to_decimal
 
 ResetRule = Literal["next_utc_day", "window", "manual"]
 BREAKER_NAMES: Final[tuple[str, ...]] = (
@@ -103,7 +103,7 @@ def _optional_pct(name: str, value: object) -> Decimal | None:
     """Percentages as fractions: 0.05 means 5 %."""
     if value is None:
         return None
-    number = to_decimal(value)
+    number = _number(name, value)
     if not ZERO < number < 1:
         raise _invalid(f"{name} must be a fraction in (0, 1), e.g. 0.05 for 5%")
     return number
@@ -112,9 +112,20 @@ def _optional_pct(name: str, value: object) -> Decimal | None:
 def _optional_amount(name: str, value: object) -> Decimal | None:
     if value is None:
         return None
-    number = to_decimal(value)
+    number = _number(name, value)
     if number <= 0:
         raise _invalid(f"{name} must be a positive amount")
+    return number
+
+
+def _number(name: str, value: object) -> Decimal:
+    """A finite number, or a 422 naming the setting (NaN would pass no range check)."""
+    try:
+        number = to_decimal(value)
+    except ValueError as exc:
+        raise _invalid(f"{name} must be a finite number, not {value!r}") from exc
+    if number.copy_abs() >= MAX_AMOUNT:
+        raise _invalid(f"{name} must be below 10^20")
     return number
 
 

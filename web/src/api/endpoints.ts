@@ -102,7 +102,7 @@ export function endpoints(client: ApiClient) {
       withdraw: (asset: string, amount: string) => client.post<unknown>(`${V1}/wallet/withdrawals`, { asset, amount }),
       ledger: (query: { bot_id?: string; cursor?: string; limit?: number } = {}) =>
         client.get<CursorPage<LedgerEntry>>(`${V1}/ledger/entries`, { query }),
-      verifyLedger: () => client.get<{ ok: boolean; entries: number; first_broken: unknown }>(`${V1}/ledger/verify`),
+      verifyLedger: () => client.get<{ ok: boolean; entries: number | null; first_broken: { entry_id: string; reason: string } | null }>(`${V1}/ledger/verify`),
       /** CSV text of an export (sent with the bearer token, so it cannot be a plain link). */
       exportCsv: (kind: "trades" | "ledger", bot_id?: string) => client.get<string>(`${V1}/exports/${kind}.csv`, { query: { bot_id } }),
     },

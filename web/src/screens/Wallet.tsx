@@ -143,7 +143,11 @@ function LedgerPanel() {
   const check = async () => {
     try {
       const r = await api.wallet.verifyLedger();
-      setVerify(r.ok ? `Ledger OK: all ${r.entries} entries verified.` : "The ledger chain is broken: contact your administrator.");
+      if (!r.ok) {
+        setVerify(r.first_broken ? `The ledger chain is broken at entry ${r.first_broken.entry_id}: ${r.first_broken.reason}.` : "The ledger chain is broken: contact your administrator.");
+      } else {
+        setVerify(r.entries != null ? `Ledger OK: all ${r.entries} entries verified.` : "Ledger OK: the chain is intact.");
+      }
     } catch (err) {
       setVerify(describeError(err));
     }

@@ -133,14 +133,34 @@ async def entries(
     return EntryPage(items=[_entry(e) for e in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/ledger/verify")
-async def verify(_: CallerDep, ledger: LedgerDep) -> dict[str, Any]:
-    """Recompute the journal's hash chain; reports the first broken entry if any."""
+class BrokenEntryOut(ResponseModel):
+    entry_id: str
+    reason: str
+
+
+class VerifyOut(ResponseModel):
+    ok: bool = Field(description="the whole platform's journal chain recomputes intact")
+    entries: int | None = Field(
+        default=None, description="entries checked (platform-wide): admins only"
+    )
+    first_broken: BrokenEntryOut | None = Field(
+        default=None, description="the first entry that fails the check: admins only"
+    )
+
+
+@router.get("/ledger/verify", response_model=VerifyOut, response_model_exclude_none=False)
+async def verify(caller: CallerDep, ledger: LedgerDep) -> VerifyOut:
+    """Recompute the journal's hash chain (one chain for the whole platform).
+
+    Everyone learns whether it is intact; the entry count and the broken entry's id are
+    for admins only, as both describe other users' activity."""
     count, broken = await ledger.verify()
-    return {
-        "ok": broken is None,
-        "entries": count,
-        "first_broken": None
+    if not caller.is_admin:
+        return VerifyOut(ok=broken is None)
+    return VerifyOut(
+        ok=broken is None,
+        entries=count,
+        first_broken=None
         if broken is None
-        else {"entry_id": broken.entry_id, "reason": broken.reason},
-    }
+        else BrokenEntryOut(entry_id=str(broken.entry_id), reason=broken.reason),
+    )
