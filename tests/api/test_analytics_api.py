@@ -85,6 +85,10 @@ async def test_equity_performance_trades_and_positions(api: Api) -> None:
     for key in ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "exposure"):
         assert key in m
     assert m["n_trades"] >= 5 and 0 < m["exposure"] < 1
+    # a bot minutes old: annualised figures are null with the reason, never -497 Sharpes
+    for key in ("cagr", "sharpe", "sortino", "calmar", "volatility"):
+        assert m[key] is None and m["unavailable"][key].startswith("not enough history")
+    assert perf["n_fills"] == len(fills) and perf["n_fills"] >= m["n_trades"]
     pnl = (await get(api, h, "/api/v1/wallet/balances", bot_id=bot["id"]))["balances"]
     fees = Decimal(pnl[f"bot:{bot['id']}:fees"]["ZAR"])
     assert Decimal(perf["fees"]) == fees

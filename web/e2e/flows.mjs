@@ -330,6 +330,9 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByRole("heading", { level: 1, name: botName }).waitFor();
   await page.getByTestId("price-chart").locator("canvas").first().waitFor();
   await page.getByTestId("bot-fill-row").first().waitFor();
+  // A bot a minute old: no annualised figures, and round trips shown beside its fills.
+  await page.getByText("not enough history").first().waitFor();
+  await page.getByText(/· \d+ fills/).first().waitFor();
   const decision = page.getByTestId("decision-row").first();
   await decision.waitFor();
   await decision.locator("summary").click();

@@ -21,6 +21,15 @@ Undefined numbers are None, never NaN or inf, so ``to_dict()`` is valid JSON: e.
 Sharpe of a flat curve (zero volatility), Sortino without a losing period, Calmar
 without a drawdown, profit factor without a losing trade, anything from fewer than two
 equity points.
+
+Annualised figures need a minimum history, or they are None with the reason in
+``unavailable``. A bot 55 seconds old with a 0.019 % loss once showed CAGR −100 %,
+Sharpe −498 and Calmar −4,107: the numbers were computed correctly and meant nothing.
+Volatility, Sharpe and Sortino scale a per-period figure by √(periods per year), so
+they need ``MIN_PERIODS`` returns spread over at least ``MIN_DAYS_RISK`` days; CAGR and
+Calmar compound the total return to a year, so they need ``MIN_DAYS_GROWTH`` days (a
+week of history already extrapolates 52-fold). Callers may pass lower floors (0
+disables them), e.g. to compare with a library that has none.
 """
 
 from __future__ import annotations
@@ -37,6 +46,11 @@ from amarktai.kit.errors import ValidationFailed
 
 FloatArray = npt.NDArray[np.float64]
 SECONDS_PER_YEAR = 365 * 86_400
+MIN_PERIODS = 30
+MIN_DAYS_RISK = 1.0
+MIN_DAYS_GROWTH = 7.0
+RISK_FIGURES = ("volatility", "sharpe", "sortino")
+GROWTH_FIGURES = ("cagr", "calmar")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,6 +85,7 @@ class PerformanceMetrics:
     max_drawdown: Drawdown
     exposure: float | None
     trades: TradeStats
+    unavailable: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON-friendly mapping: floats or None, datetimes as ISO-8601 strings."""
@@ -84,6 +99,8 @@ class PerformanceMetrics:
                 flat["max_drawdown_recovered_at"] = _iso(value.recovered_at)
             elif isinstance(value, TradeStats):
                 flat.update(dataclasses.asdict(value))
+            elif isinstance(value, dict):
+                flat[f.name] = dict(value)
             elif isinstance(value, datetime):
                 flat[f.name] = _iso(value)
             else:
@@ -180,12 +197,16 @@ def compute_metrics(
     *,
     in_market: npt.ArrayLike | None = None,
     periods_per_year: float | None = None,
+    min_periods: int = MIN_PERIODS,
+    min_days_risk: float = MIN_DAYS_RISK,
+    min_days_growth: float = MIN_DAYS_GROWTH,
 ) -> PerformanceMetrics:
     """All metrics for one equity curve.
 
     ``timestamps`` are datetime64 (UTC) ascending; ``equity`` the marked-to-market value
-    at each; ``trade_pnl`` the net pnl of each closed trade; ``in_market`` an optional
-    boolean per point (position held over the period ending there), giving exposure.
+    at each; ``trade_pnl`` the net pnl of each closed trade (a closed round trip);
+    ``in_market`` an optional boolean per point (position held over the period ending
+    there), giving exposure. The ``min_*`` floors are explained in the module docstring.
     """
     times, values = _validated_curve(timestamps, equity)
     ppy = periods_per_year if periods_per_year is not None else infer_periods_per_year(times)
@@ -202,7 +223,7 @@ def compute_metrics(
     cagr = _cagr(total, times)
     dd = max_drawdown(times, values)
     calmar = _ratio(cagr, -dd.depth) if cagr is not None and dd.depth is not None else None
-    return PerformanceMetrics(
+    metrics = PerformanceMetrics(
         start=_to_datetime(times[0]),
         end=_to_datetime(times[-1]),
         periods_per_year=ppy,
@@ -216,6 +237,48 @@ def compute_metrics(
         exposure=exposure,
         trades=trades,
     )
+    return _with_history_floors(metrics, len(returns), min_periods, min_days_risk, min_days_growth)
+
+
+def _with_history_floors(
+    metrics: PerformanceMetrics,
+    periods: int,
+    min_periods: int,
+    min_days_risk: float,
+    min_days_growth: float,
+) -> PerformanceMetrics:
+    """Annualised figures set to None, with the reason, where the history is too short."""
+    assert metrics.start is not None and metrics.end is not None
+    days = (metrics.end - metrics.start).total_seconds() / 86_400
+    span = _describe_span(days)
+    unavailable: dict[str, str] = {}
+    if periods < min_periods or days < min_days_risk:
+        why = (
+            f"not enough history: {periods} periods over {span}; annualised risk figures "
+            f"need {min_periods} periods over {_describe_span(min_days_risk)}"
+        )
+        unavailable.update(dict.fromkeys(RISK_FIGURES, why))
+    if days < min_days_growth:
+        why = (
+            f"not enough history: {span}; compounding to a year needs "
+            f"{_describe_span(min_days_growth)}"
+        )
+        unavailable.update(dict.fromkeys(GROWTH_FIGURES, why))
+    if not unavailable:
+        return metrics
+    cleared: dict[str, Any] = dict.fromkeys(unavailable)
+    return dataclasses.replace(metrics, **cleared, unavailable=unavailable)
+
+
+def _describe_span(days: float) -> str:
+    seconds = days * 86_400
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if days < 2:
+        return f"{seconds / 3600:.0f} h"
+    return f"{days:.0f} days" if days != 1 else "1 day"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -133,8 +133,9 @@ class AnalyticsService:
     ) -> dict[str, Any]:
         bot = await self.trading.bot(user_id, bot_id)
         curve = await self._curve(user_id, [bot], bot, points)
-        trips = round_trips(await self.trading.all_fills(user_id, bot.id), curve.quote)
-        return {"bot_id": bot.id, "name": bot.name, **performance(curve, trips)}
+        fills = await self.trading.all_fills(user_id, bot.id)
+        trips = round_trips(fills, curve.quote)
+        return {"bot_id": bot.id, "name": bot.name, **performance(curve, trips, len(fills))}
 
     async def user_performance(self, user_id: str, points: int = DEFAULT_POINTS) -> dict[str, Any]:
         """The user's whole book (free cash included), and one summary per bot."""
@@ -145,11 +146,12 @@ class AnalyticsService:
         per_bot = []
         for bot in bots:
             bot_curve = await self._curve(user_id, bots, bot, points, fills)
-            trips = round_trips([f for f in fills if f.bot_id == bot.id], bot_curve.quote)
+            own = [f for f in fills if f.bot_id == bot.id]
+            trips = round_trips(own, bot_curve.quote)
             all_trips.extend(trips)
-            summary = performance(bot_curve, trips)
+            summary = performance(bot_curve, trips, len(own))
             per_bot.append({"bot_id": bot.id, "name": bot.name, "status": bot.status, **summary})
-        return {"user": performance(curve, all_trips), "bots": per_bot}
+        return {"user": performance(curve, all_trips, len(fills)), "bots": per_bot}
 
     async def _curve(
         self,
@@ -238,8 +240,11 @@ class AnalyticsService:
         )
 
 
-def performance(curve: Curve, trips: Sequence[RoundTrip]) -> dict[str, Any]:
-    """Money figures (decimal text) at the curve's end, and the metrics of its index."""
+def performance(curve: Curve, trips: Sequence[RoundTrip], n_fills: int) -> dict[str, Any]:
+    """Money figures (decimal text) at the curve's end, and the metrics of its index.
+
+    ``metrics.n_trades`` counts closed round trips (a position opened and closed); a bot
+    can have fills and none closed yet, so ``n_fills`` is given beside it."""
     pts = curve.points
     last = pts[-1] if pts else None
     stamps = np.array([p.ts.astimezone(UTC).replace(tzinfo=None) for p in pts], "datetime64[ns]")
@@ -261,6 +266,7 @@ def performance(curve: Curve, trips: Sequence[RoundTrip]) -> dict[str, Any]:
         "fees": decimal_text(fees),
         "net_pnl": decimal_text(exact(realised + unrealised - fees)),
         "net_flows": decimal_text(exact(sum((p.flow for p in pts), ZERO))),
+        "n_fills": n_fills,
         "metrics": metrics.to_dict(),
     }
 

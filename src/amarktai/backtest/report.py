@@ -54,7 +54,12 @@ def _metric_rows(result: BacktestResult) -> list[tuple[str, str]]:
     def fmt(v: object) -> str:
         return f"{v:.6g}" if isinstance(v, float) else "—" if v is None else str(v)
 
-    rows = [(k, fmt(v)) for k, v in result.metrics.to_dict().items()]
+    metrics = result.metrics.to_dict()
+    why = metrics.pop("unavailable", {})
+    rows = [
+        (k, fmt(v) if v is not None or k not in why else f"— ({why[k]})")
+        for k, v in metrics.items()
+    ]
     extra = [("final_equity", fmt(result.final_equity)), ("fills", str(len(result.fills))),
              ("decisions", str(result.decisions)), ("denied", str(result.denied))]  # fmt: skip
     return extra + rows

@@ -132,8 +132,12 @@ def _metrics_table(result: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     for key in ("bars", "final_equity", "trades", "closed_trades", "fills", "denied"):
         table.add_row(key, _number(summary[key]))
+    why = summary["metrics"].get("unavailable") or {}
     for key, value in summary["metrics"].items():
-        table.add_row(key, _number(value))
+        if key != "unavailable":
+            table.add_row(
+                key, f"— ({why[key]})" if value is None and key in why else _number(value)
+            )
     mc = result.get("monte_carlo")
     if mc:
         for key in (

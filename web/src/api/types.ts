@@ -289,9 +289,13 @@ export interface Metrics {
   sharpe: number | null;
   sortino?: number | null;
   volatility?: number | null;
+  cagr?: number | null;
+  /** closed round trips (a position opened and closed) */
   n_trades: number | null;
   win_rate: number | null;
   profit_factor?: number | null;
+  /** why an annualised figure is null, e.g. "not enough history: 55 s; …" */
+  unavailable?: Record<string, string>;
   [key: string]: unknown;
 }
 
@@ -304,6 +308,8 @@ export interface PerformanceFigures {
   fees: Decimal;
   net_pnl: Decimal;
   net_flows: Decimal;
+  /** every fill, closed round trip or not */
+  n_fills?: number;
   metrics: Metrics;
 }
 

@@ -144,7 +144,11 @@ async def bot_performance(
     bot_id: str, caller: CallerDep, analytics: AnalyticsDep, points: Points = DEFAULT_POINTS
 ) -> dict[str, Any]:
     """Equity, realised/unrealised PnL, fees, and metrics (return, CAGR, Sharpe, Sortino,
-    Calmar, max drawdown, win rate, profit factor, expectancy, exposure)."""
+    Calmar, max drawdown, win rate, profit factor, expectancy, exposure).
+
+    `metrics.n_trades` counts closed round trips; `n_fills` counts every fill. Annualised
+    figures are null on a young history, with the reason in `metrics.unavailable`
+    (volatility, Sharpe, Sortino: 30 periods over a day; CAGR, Calmar: 7 days)."""
     return await analytics.bot_performance(caller.id, bot_id, points)
 
 

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState, type FormEvent } from "react";
 import { describeError } from "../../api/errors";
-import type { Bot, Decision } from "../../api/types";
+import type { Bot, Decision, Metrics } from "../../api/types";
 import { useAuth } from "../../auth/AuthContext";
 import { LineChart } from "../../components/charts/Svg";
 import { PriceChart } from "../../components/charts/PriceChart";
@@ -145,13 +145,27 @@ function PerformancePanel({ bot }: { bot: Bot }) {
             <div><dt>Fees</dt><dd>{formatZAR(data.data.performance.fees)}</dd></div>
             <div><dt>Return</dt><dd>{formatPercent(data.data.performance.metrics.total_return)}</dd></div>
             <div><dt>Max drawdown</dt><dd>{formatPercent(data.data.performance.metrics.max_drawdown)}</dd></div>
-            <div><dt>Trades</dt><dd>{formatNumber(data.data.performance.metrics.n_trades ?? 0, 0)}</dd></div>
+            <div><dt>Round trips</dt><dd title="closed round trips: a position opened and closed">{formatNumber(data.data.performance.metrics.n_trades ?? 0, 0)}{data.data.performance.n_fills != null && <span className="muted small"> · {formatNumber(data.data.performance.n_fills, 0)} fills</span>}</dd></div>
             <div><dt>Win rate</dt><dd>{formatPercent(data.data.performance.metrics.win_rate, 0)}</dd></div>
+            <AnnualisedStat label="Sharpe" metrics={data.data.performance.metrics} name="sharpe" format={(v) => formatNumber(v, 2)} />
+            <AnnualisedStat label="CAGR" metrics={data.data.performance.metrics} name="cagr" format={(v) => formatPercent(v)} />
           </dl>
           {data.data.equity.length >= 2 ? <LineChart values={data.data.equity} label="Equity curve" format={(v) => formatZAR(v)} testId="bot-equity-chart" /> : <p className="muted small">The equity curve appears after a few bars.</p>}
         </>
       )}
     </Panel>
+  );
+}
+
+/** An annualised figure, or "not enough history" with the server's reason as a hint. */
+function AnnualisedStat({ label, metrics, name, format }: { label: string; metrics: Metrics; name: string; format: (v: number) => string }) {
+  const value = metrics[name];
+  const why = metrics.unavailable?.[name];
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd title={why}>{typeof value === "number" ? format(value) : why ? <span className="muted small">not enough history</span> : "—"}</dd>
+    </div>
   );
 }
 
