@@ -50,7 +50,7 @@ from amarktai.analytics.trades import mul
 from amarktai.kit import signing
 from amarktai.kit.hashchain import canonical, chain_hash
 from amarktai.ledger.chain import payload, postings_of
-from amarktai.ledger.journal import CONTEXT, Entry, bot_account, decimal_text
+from amarktai.ledger.journal import CONTEXT, MAX_ABS, Entry, bot_account, decimal_text
 
 FORMAT = "amarktai-track-record"
 VERSION = 2
@@ -190,7 +190,11 @@ def _check_signature(
     expected = signing.key_id(key)
     if named != expected:
         problems.append(f"the export names signing key {named}, not the given key {expected}")
-    if not signing.verify(key, signed_bytes(doc), sig["value"]):
+    try:
+        data = signed_bytes(doc)
+    except (TypeError, ValueError):  # not JSON-native: no file parses into this
+        return ["the export is not plain JSON"], False, named
+    if not signing.verify(key, data, sig["value"]):
         problems.append(
             "the signature does not match: the file was changed after the platform signed "
             "it, or another key signed it"
@@ -207,6 +211,8 @@ def _check_entries(entries: list[Any], bot_id: str | None) -> list[str]:
         try:
             body, prev, stored = item["payload"], item["prev_hash"], item["hash"]
             seq, entry_id = body["seq"], body["id"]
+            if not isinstance(entry_id, str) or not _is_int(seq):
+                raise TypeError("entry id or seq")
             label = f"entry seq {seq} ({entry_id})"
             hashed = chain_hash(prev, body)
         except (KeyError, TypeError, ValueError):
@@ -217,13 +223,13 @@ def _check_entries(entries: list[Any], bot_id: str | None) -> list[str]:
         if entry_id in ids:
             problems.append(f"{label} appears more than once")
         ids.add(entry_id)
-        if not isinstance(seq, int) or (last_seq is not None and seq <= last_seq):
+        if last_seq is not None and seq <= last_seq:
             problems.append(f"{label} is out of seq order (repeated or moved)")
         else:
             last_seq = seq
         if bot_id is not None and not _touches(body, bot_id):
             problems.append(f"{label} does not touch bot {bot_id}")
-        users.add(body.get("user_id"))
+        users.add(str(body.get("user_id")))
     if len(users) > 1:
         problems.append("the entries belong to more than one user")
     return problems
@@ -256,11 +262,16 @@ def _check_links(links: list[Link], tip: Any, entries: list[Any]) -> list[str]:
     return problems
 
 
-def _seq(item: Any) -> Any:
+def _seq(item: Any) -> int | None:
     try:
-        return item["payload"]["seq"]
+        seq = item["payload"]["seq"]
     except (KeyError, TypeError):
         return None
+    return seq if _is_int(seq) else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_membership(entries: list[Any], links: list[Link]) -> list[str]:
@@ -299,7 +310,7 @@ def _check_fills(fills: list[Any], entries: list[Any], bot_id: str | None) -> li
             continue
         seen.add(fill_id)
         entry_id = fill.get("ledger_entry_id")
-        entry = booked.get(entry_id)
+        entry = booked.get(entry_id) if isinstance(entry_id, str) else None
         if entry is None or not isinstance(entry_id, str):
             problems.append(f"fill {fill_id} has no exported ledger entry")
             continue
@@ -328,7 +339,7 @@ def _fill_problems(fill: dict[str, Any], entry: dict[str, Any], bot_id: str) -> 
         when = datetime.fromisoformat(_text(fill, "ts"))
         booked_at = datetime.fromisoformat(entry["ts"])
         sums = _sums(entry["postings"])
-        if when.tzinfo is None:
+        if when.tzinfo is None or booked_at.tzinfo is None:
             raise ValueError("naive time")
     except (KeyError, TypeError, ValueError, InvalidOperation):
         return ["its fields are missing or malformed"]
@@ -381,9 +392,14 @@ def _text(fill: Mapping[str, Any], key: str) -> str:
 
 
 def _number(fill: Mapping[str, Any], key: str) -> Decimal:
-    value = Decimal(_text(fill, key))
-    if not value.is_finite():
-        raise ValueError(key)
+    return _finite(Decimal(_text(fill, key)))
+
+
+def _finite(value: Decimal) -> Decimal:
+    """Only what the ledger could store (finite, under `MAX_ABS`) is compared: anything
+    else would make the arithmetic below raise instead of report."""
+    if not value.is_finite() or value.copy_abs() >= MAX_ABS:
+        raise ValueError("not a storable amount")
     return value
 
 
@@ -392,5 +408,6 @@ def _sums(postings: Any) -> dict[tuple[str, str], Decimal]:
     sums: dict[tuple[str, str], Decimal] = {}
     for p in postings:
         key = (str(p["account"]), str(p["asset"]))
-        sums[key] = CONTEXT.add(sums.get(key, _ZERO), Decimal(str(p["amount"])))
+        amount = _finite(Decimal(str(p["amount"])))
+        sums[key] = CONTEXT.add(sums.get(key, _ZERO), amount)
     return sums

@@ -140,7 +140,7 @@ def ledger_verify_export(
     report = track_record.verify(doc, key)
     if not report.consistent:
         fail(f"track record NOT verified: {report.problems[0]} ({len(report.problems)} problems)")
-    tip = doc["tip"]
+    tip = doc.get("tip")
     summary = (
         f"{report.entries} entries, {report.links} chain links, {report.fills} fills; "
         f"chain tip seq {tip['seq'] if tip else '-'} hash {tip['hash'] if tip else '-'}"
@@ -163,15 +163,21 @@ def _public_key(value: str) -> Ed25519PublicKey:
     """The key itself, or a file holding it (PEM, base64, or the public-key endpoint's
     JSON answer saved as is)."""
     text = value
-    path = Path(value)
-    if len(value) < 4096 and path.is_file():
-        text = path.read_text()
+    if not value.lstrip().startswith(("-----BEGIN", "{")):
+        try:
+            if Path(value).is_file():
+                text = Path(value).read_text()
+        except OSError:
+            pass  # not a usable file name: the key itself, checked below
     if text.lstrip().startswith("{"):
         published = json.loads(text)
         if not isinstance(published, dict) or not isinstance(published.get("public_key"), str):
             raise ValueError("the JSON holds no public_key")
         text = published["public_key"]
-    return signing.load_public(text)
+    try:
+        return signing.load_public(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (give the key itself or a file holding it)") from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -287,3 +287,29 @@ def test_keys_travel_as_text() -> None:
             signing.load_public(bad)
         with pytest.raises(ValueError):
             signing.load_private(bad)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _set(("fills", 1, "price"), "1e999"),
+        _set(("fills", 1, "price"), "NaN"),
+        _set(("fills", 0, "qty"), 5),
+        _set(("fills", 0, "ledger_entry_id"), ["x"]),
+        _set(("fills", 0, "ts"), "2026-03-01T12:00:00"),
+        _set(("entries", 0, "payload", "seq"), [2]),
+        _set(("entries", 0, "payload", "user_id"), {"a": 1}),
+        _set(("entries", 1, "payload", "ts"), "2026-03-01T12:00:00"),
+        lambda d: _posting(d, 4, f"bot:{BOT}:position").update(amount="NaN"),
+        _set(("links", 0), [1, 2]),
+        _set(("bot",), None),
+        lambda d: d["bot"]["params"].update({1: "int key"}),  # no JSON file parses into this
+    ],
+)
+def test_malformed_values_are_reported_not_raised(tamper: Callable[[Doc], None]) -> None:
+    """A verifier that crashes on a crafted file is one a forger can aim at."""
+    doc = copy.deepcopy(GENUINE)
+    tamper(doc)
+    report = track_record.verify(doc, PUBLIC)
+    assert not report.ok and report.problems
+    assert not track_record.verify(doc, None).ok  # never ok without the key, and no raise
