@@ -2,7 +2,9 @@
 
 The embedded default must run with zero configuration yet never ship a hard-coded
 secret, so missing secrets are generated once and kept (mode 0600) in the data dir.
-Production mode refuses to start instead, naming what is missing or weak.
+Production mode refuses to start instead, naming what is missing or weak. The signing
+key (Ed25519, `amarktai.kit.signing`) signs track-record exports; its public half is
+published so anyone can check an export came from this platform unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,6 +21,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from amarktai.kit import signing
 from amarktai.kit.errors import ConfigError
 
 MIN_SECRET_LEN = 32
@@ -35,6 +38,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     encryption_keys: SecretStr | None = Field(
         default=None, description="Comma-separated Fernet keys; the first encrypts, all decrypt."
+    )
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (base64 of 32 bytes) that signs track-record exports.",
     )
     admin_email: str | None = None
     admin_password: SecretStr | None = None
@@ -79,6 +86,7 @@ class Settings(BaseSettings):
 class Secrets:
     secret_key: str
     encryption_keys: tuple[str, ...]
+    signing_key: str = field(repr=False)  # base64 Ed25519 private key (`kit.signing`)
 
 
 def _weak(secret: str) -> bool:
@@ -118,6 +126,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
     """Secrets from the environment, else from (or generated into) the data dir file."""
     env_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     env_fernet = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+    env_signing = settings.signing_key.get_secret_value() if settings.signing_key else None
     if settings.env == "production":
         problems = []
         if not env_key:
@@ -126,6 +135,10 @@ def resolve_secrets(settings: Settings) -> Secrets:
             problems.append(f"AMARKTAI_SECRET_KEY is weak (need >= {MIN_SECRET_LEN} varied chars)")
         if not env_fernet:
             problems.append("AMARKTAI_ENCRYPTION_KEYS is missing")
+        if not env_signing:
+            problems.append(
+                "AMARKTAI_SIGNING_KEY is missing (generate one: amarktai keys new-signing-key)"
+            )
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
     path = secrets_path(settings)
@@ -148,9 +161,20 @@ def resolve_secrets(settings: Settings) -> Secrets:
     bad = [i for i, k in enumerate(keys) if not _valid_fernet(k)]
     if not keys or bad:
         raise ConfigError(f"AMARKTAI_ENCRYPTION_KEYS: key(s) at position {bad} are not Fernet keys")
+    signing_source = "AMARKTAI_SIGNING_KEY"
+    if not env_signing:
+        signing_source = f"signing_key in {path}"
+        if not stored.get("signing_key"):
+            stored["signing_key"] = signing.generate_private_text()
+            changed = True
+        env_signing = str(stored["signing_key"])
+    try:
+        signing.load_private(env_signing)
+    except ValueError as exc:
+        raise ConfigError(f"{signing_source}: {exc}") from None
     if changed:
         write_secrets_file(path, stored)
-    return Secrets(secret_key=env_key, encryption_keys=keys)
+    return Secrets(secret_key=env_key, encryption_keys=keys, signing_key=env_signing)
 
 
 def get_settings() -> Settings:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from amarktai.accounts.passwords import Passwords
@@ -22,6 +24,7 @@ from amarktai.db.checkpoint import WalCheckpointer
 from amarktai.db.engine import make_engine, make_sessionmaker, sqlite_file
 from amarktai.db.migrate import upgrade
 from amarktai.jobs.queue import JobQueue, build_queue, bus_listener
+from amarktai.kit import signing
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.markets.instruments import InstrumentRegistry, default_registry
 from amarktai.realtime.hub import Hub
@@ -49,6 +52,12 @@ class Runtime:
     checkpointer: WalCheckpointer | None = None
     trading_db: AsyncEngine | None = None  # see `trading_sessions`
     _trading_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @cached_property
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The platform's key for signed exports (track records); its public half is
+        published at ``GET /api/v1/ledger/public-key`` and by ``amarktai ledger public-key``."""
+        return signing.load_private(self.secrets.signing_key)
 
     def accounts(self, session: AsyncSession) -> AccountsService:
         """Accounts on `session`, with this process's codecs, vault, clock and the

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.api.conftest import Api, auth
 from tests.api.test_trading import Stepper, act, create_bot, funded_trader
+from typer.testing import CliRunner
 
 from amarktai.analytics import track_record
 from amarktai.analytics.service import AnalyticsService
+from amarktai.cli.main import app
+from amarktai.kit import signing
 from amarktai.ledger.service import LedgerService
 from amarktai.strategies.base import Decision, Strategy, StrategyContext, StrategyParams
 from amarktai.strategies.registry import register, unregister
@@ -133,22 +138,47 @@ async def test_csv_exports_total_to_the_ledger(api: Api) -> None:
     assert late.strip().count("\n") == 0  # header only
 
 
-async def test_track_record_verifies_offline_and_tampering_is_found(api: Api) -> None:
+async def test_track_record_verifies_offline_and_tampering_is_found(
+    api: Api, tmp_path: Path
+) -> None:
     h, bot, _ = await traded(api, "a3@example.com")
     doc = await get(api, h, "/api/v1/exports/track-record", bot_id=bot["id"])
-    report = track_record.verify(doc)
+    r = await api.client.get("/api/v1/ledger/public-key")  # published: no login needed
+    assert r.status_code == 200, r.text
+    published = r.json()
+    key = signing.load_public(published["public_key"])
+    assert signing.key_id(signing.load_public(published["pem"])) == published["key_id"]
+    assert doc["signature"]["key_id"] == published["key_id"] == signing.key_id(key)
+    report = track_record.verify(doc, key)
     assert report.ok, report.problems
     assert report.fills >= 5 and report.entries > report.fills
+    assert any(f["side"] == "sell" and f["realised_pnl"] for f in doc["fills"])
+    # The same file, saved, through the CLI with the endpoint's answer as the key file.
+    saved, key_file = tmp_path / "record.json", tmp_path / "key.json"
+    saved.write_text(json.dumps(doc))
+    key_file.write_text(json.dumps(published))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["ledger", "verify-export", str(saved), "--public-key", str(key_file)])
+    assert ok.exit_code == 0 and "track record verified" in ok.stdout, ok.output
     tampered = {**doc, "entries": [dict(e) for e in doc["entries"]]}
     body = dict(tampered["entries"][3]["payload"])
     body["postings"] = [
         {**p, "amount": "1"} if i == 0 else p for i, p in enumerate(body["postings"])
     ]
     tampered["entries"][3] = {**tampered["entries"][3], "payload": body}
-    bad = track_record.verify(tampered)
-    assert not bad.ok and "hash does not match" in bad.problems[0]
+    bad = track_record.verify(tampered, key)
+    assert not bad.ok and any("hash does not match" in p for p in bad.problems)
+    assert "signature does not match" in bad.problems[0]
     dropped = {**doc, "links": doc["links"][:2] + doc["links"][3:]}
-    assert any("skips" in p for p in track_record.verify(dropped).problems)
+    assert any("skips" in p for p in track_record.verify(dropped, key).problems)
+    sell = next(i for i, f in enumerate(doc["fills"]) if f["side"] == "sell")
+    richer = {**doc, "fills": list(doc["fills"])}
+    richer["fills"][sell] = {**doc["fills"][sell], "price": "1000000"}
+    saved.write_text(json.dumps(richer))
+    bad_cli = runner.invoke(
+        app, ["ledger", "verify-export", str(saved), "--public-key", published["public_key"]]
+    )
+    assert bad_cli.exit_code == 1 and "NOT verified" in bad_cli.stderr, bad_cli.output
 
 
 async def test_isolation_and_bad_input(api: Api) -> None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.analytics import track_record
@@ -221,13 +222,17 @@ class AnalyticsService:
 
     # -- verifiable track record ----------------------------------------------------------
 
-    async def track_record(self, user_id: str, bot_id: str) -> dict[str, Any]:
+    async def track_record(
+        self, user_id: str, bot_id: str, key: Ed25519PrivateKey
+    ) -> dict[str, Any]:
         bot = await self.trading.bot(user_id, bot_id)
-        return await self.export_bot(bot)
+        return await self.export_bot(bot, key)
 
-    async def export_bot(self, bot: Bot) -> dict[str, Any]:
-        """The bot's entries, the chain links covering them, and its fills (see
-        ``amarktai.analytics.track_record``). Operators export any bot via the CLI."""
+    async def export_bot(self, bot: Bot, key: Ed25519PrivateKey) -> dict[str, Any]:
+        """The bot's entries, the chain links covering them, and its fills, signed with
+        the platform's `key` (see ``amarktai.analytics.track_record``): the key is an
+        argument, not an option, so no caller can hand out an unsigned export. Operators
+        export any bot via the CLI."""
         entries = await self.entries(bot.user_id, bot.id)
         links = await self.repo.links_from(entries[0].seq) if entries else []
         fills = await self.trading.all_fills(bot.user_id, bot.id)
@@ -237,6 +242,7 @@ class AnalyticsService:
             links,
             [fill_record(f) for f in fills],
             self.clock.now().astimezone(UTC),
+            key,
         )
 
 

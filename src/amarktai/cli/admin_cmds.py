@@ -1,4 +1,5 @@
-"""Operator commands: migrations, users, audit-chain verification, encryption-key rotation."""
+"""Operator commands: migrations, users, audit-chain verification, encryption-key rotation,
+a new export signing key."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import typer
 from cryptography.fernet import Fernet
 
 from amarktai.accounts import audit
-from amarktai.cli.common import console, fail, run_with_runtime
+from amarktai.cli.common import console, err_console, fail, run_with_runtime
 from amarktai.config import Settings, read_secrets_file, secrets_path, write_secrets_file
 from amarktai.db.engine import transaction
+from amarktai.kit import signing
 from amarktai.kit.hashchain import ChainBreak
 from amarktai.runtime import Runtime, build_runtime
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="Security audit log.", no_args_is_help=True)
-keys_app = typer.Typer(help="Encryption keys for stored secrets.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Encryption keys for stored secrets; the export signing key.", no_args_is_help=True
+)
 
 
 @db_app.command("upgrade")
@@ -97,3 +101,18 @@ def keys_rotate(
         stored["encryption_keys"] = list(stored["encryption_keys"])[:1]  # type: ignore[call-overload]
         write_secrets_file(path, stored)
     console.print(f"re-encrypted {count} stored secrets under the new primary key")
+
+
+@keys_app.command("new-signing-key")
+def keys_new_signing_key() -> None:
+    """Print a new Ed25519 private key for AMARKTAI_SIGNING_KEY (production needs one).
+
+    Nothing is stored: set it in the environment yourself. Exports signed with the old
+    key then verify only against the old public key, so keep publishing that one too."""
+    private = signing.generate_private_text()
+    public = signing.load_private(private).public_key()
+    print(private)
+    err_console.print(
+        f"public key {signing.public_text(public)} (key id {signing.key_id(public)})",
+        highlight=False,
+    )

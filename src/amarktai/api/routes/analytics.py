@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 
 from amarktai.analytics.repository import AnalyticsRepository, LedgerLine, Window
 from amarktai.analytics.service import (
@@ -22,6 +23,7 @@ from amarktai.analytics.service import (
 from amarktai.analytics.trades import RoundTrip
 from amarktai.api.deps import CallerDep, RuntimeDep, SessionDep
 from amarktai.api.schemas import ResponseModel
+from amarktai.kit import signing
 from amarktai.kit.errors import ValidationFailed
 from amarktai.kit.pagination import clamp_limit, decode_cursor, encode_cursor
 from amarktai.ledger.journal import decimal_text
@@ -282,11 +284,36 @@ async def export_ledger(
 
 @router.get("/exports/track-record", responses=NOT_FOUND)
 async def export_track_record(
-    caller: CallerDep, analytics: AnalyticsDep, bot_id: str = Query()
+    caller: CallerDep, analytics: AnalyticsDep, runtime: RuntimeDep, bot_id: str = Query()
 ) -> dict[str, Any]:
-    """A bot's hash-chained ledger entries, the chain links covering them and its fills;
-    check it offline with `amarktai ledger verify-export FILE`."""
-    return await analytics.track_record(caller.id, bot_id)
+    """A bot's hash-chained ledger entries, the chain links covering them and its fills,
+    signed by the platform's Ed25519 key (`signature`); anyone checks it offline with
+    `amarktai ledger verify-export FILE --public-key KEY`, the key taken from
+    `GET /api/v1/ledger/public-key`."""
+    return await analytics.track_record(caller.id, bot_id, runtime.signing_key)
+
+
+class PublicKeyOut(ResponseModel):
+    alg: str = Field(description="always ed25519")
+    key_id: str = Field(description="first 16 hex digits of SHA-256 of the raw public key")
+    public_key: str = Field(description="base64 of the 32 raw public-key bytes")
+    pem: str = Field(description="the same key as PEM (SubjectPublicKeyInfo)")
+
+
+@router.get("/ledger/public-key", response_model=PublicKeyOut, tags=["wallet"])
+async def public_key(runtime: RuntimeDep) -> PublicKeyOut:
+    """The platform's public signing key: what authenticates a track-record export.
+
+    No login needed, on purpose: whoever is shown an export (a prospective copier, an
+    auditor) checks it against this key with `amarktai ledger verify-export FILE
+    --public-key KEY`. Take the key from here (or the operator), never from the file."""
+    key = runtime.signing_key.public_key()
+    return PublicKeyOut(
+        alg=signing.ALG,
+        key_id=signing.key_id(key),
+        public_key=signing.public_text(key),
+        pem=signing.public_pem(key),
+    )
 
 
 async def _window(
