@@ -78,8 +78,9 @@ def test_user_curve_counts_free_cash_and_only_deposits_as_flows() -> None:
 
 def test_performance_from_the_curve() -> None:
     points = equity_curve(ENTRIES, [at(m) for m in (1, 2, 3, 4, 5, 6)], price, bot_id="bot1")
-    result = performance(Curve("ZAR", points), [])
+    result = performance(Curve("ZAR", points), [], 2)
     assert result["equity"] == "698.4" and result["net_pnl"] == "-1.6"
+    assert result["n_fills"] == 2 and result["metrics"]["n_trades"] == 0
     assert result["metrics"]["total_return"] == pytest.approx(-0.0016)
     assert result["metrics"]["max_drawdown"] == pytest.approx(0.9984 / 1.099 - 1)
     assert result["metrics"]["exposure"] == pytest.approx(4 / 5)
