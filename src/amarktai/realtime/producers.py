@@ -42,6 +42,14 @@ def bus_listener(bus: Bus) -> Listener:
     return listen
 
 
+async def publish_events(bus: Bus, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """(user id, type, data) events raised outside the engine (an emergency stop from a
+    process without one: the CLI, an API process without the engine), after the commit."""
+    listen = bus_listener(bus)
+    for user_id, kind, payload in events:
+        await listen(user_id, kind, payload)
+
+
 async def publish_ended_sessions(bus: Bus, ended: list[EndedSession]) -> None:
     """After the commit that ended them. A failure is logged per session, not raised: the
     sessions are revoked in the database, and each socket's periodic session check closes
