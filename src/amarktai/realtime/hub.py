@@ -196,6 +196,8 @@ class Hub:
             self._started = True
 
     async def close(self) -> None:
+        if self._stop_revocations is not None:
+            await self._stop_revocations()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -115,6 +115,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       accessToken: () => tokens.getAccess(),
       refreshSession: () => client.refresh(),
       endSession: () => {
+        // Already signed out here (our own logout closed the socket): nothing to end.
+        if (tokens.getRefresh() === null && tokens.getAccess() === null) return;
         tokens.clear();
         navigate("/", { replace: true });
         dispatch({ type: "signedOut", reason: "expired" });
