@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(default=1024, ge=1, description="per-client send queue bound")
     ws_heartbeat_s: float = Field(default=15.0, gt=0)
     ws_auth_timeout_s: float = Field(default=10.0, gt=0)
+    ws_session_check_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="how often an open socket re-reads its session: the backstop that closes "
+        "it when a revocation never reached this process over the bus",
+    )
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="largest client frame or message; bigger ones close the socket (1009)",
+    )
     ws_price_interval_s: float = Field(default=1.0, gt=0, description="price/candle throttle")
     # Heavy jobs (backtests, optimisations): in this process by default; "dramatiq" sends
     # them over Redis (AMARKTAI_REDIS_URL) to `amarktai worker` processes.

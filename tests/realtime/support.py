@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from amarktai.accounts.passwords import Passwords
 from amarktai.api.app import create_app
+from amarktai.cli.serve import server_options
 from amarktai.config import Settings
 from amarktai.kit.clock import Clock
 from amarktai.runtime import Runtime, build_runtime
@@ -87,6 +88,12 @@ class Live:
     def ws_url(self) -> str:
         return self.base.replace("http://", "ws://") + "/api/v1/ws"
 
+    async def login(self, email: str) -> dict[str, Any]:
+        """Another login of a registered user: a new session (tokens, session_id)."""
+        r = await self.http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
     async def user(self, email: str) -> tuple[str, str]:
         """Register and log in over REST; returns (access token, user id)."""
         r = await self.http.post(
@@ -124,15 +131,24 @@ class Live:
 
 @asynccontextmanager
 async def live_server(
-    tmp_path: Any, db_url: str, *, clock: Clock | None = None, **overrides: Any
+    tmp_path: Any,
+    db_url: str,
+    *,
+    clock: Clock | None = None,
+    server: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Live]:
-    """The real app under uvicorn, in this event loop, on a free port."""
+    """The real app under uvicorn, in this event loop, on a free port, with the uvicorn
+    options `amarktai serve` uses (`server` overrides them)."""
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url, env="test", **overrides)
     passwords = Passwords(time_cost=1, memory_kib=1024)
     runtime = build_runtime(settings, passwords=passwords, clock=clock)
     app = create_app(runtime)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options = {**server_options(settings), **(server or {})}
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 — uvicorn offers no event to await

@@ -66,6 +66,17 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class EndedSession:
+    """A session this unit of work ended (`session_id` None: all of the user's), with the
+    reason stored on it. The service only records it: the caller tells the real-time
+    hubs once the unit of work has committed, so no socket closes for a rolled-back one."""
+
+    user_id: str
+    session_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class ClientInfo:
     ip: str | None = None
     user_agent: str | None = None
@@ -89,6 +100,7 @@ class AccountsService:
         self.vault = vault
         self.clock = clock
         self.policy = policy or AuthPolicy()
+        self.ended: list[EndedSession] = []
 
     # -- users -----------------------------------------------------------------
     async def register(
@@ -140,6 +152,7 @@ class AccountsService:
         user.is_active = active
         if not active:
             await self.repo.revoke_sessions(user.id, self.clock.now(), "deactivated")
+            self.ended.append(EndedSession(user.id, None, "deactivated"))
         await self._audit("user.active_changed", user.id, None, {"active": active}, actor.id)
         return user
 
@@ -245,6 +258,7 @@ class AccountsService:
             # A rotated token came back: someone holds a stolen copy. Kill the family.
             auth.revoked_at = now
             auth.revoke_reason = "refresh_token_reuse"
+            self.ended.append(EndedSession(auth.user_id, auth.id, auth.revoke_reason))
             await self._audit("auth.refresh_reuse", auth.user_id, client, {"session": auth.id})
             raise Unauthorized().keeping_writes()
         user = await self.repo.user(auth.user_id)
@@ -268,6 +282,7 @@ class AccountsService:
 
     async def logout(self, user: User, session_id: str, client: ClientInfo) -> None:
         await self.repo.revoke_sessions(user.id, self.clock.now(), "logout", only=session_id)
+        self.ended.append(EndedSession(user.id, session_id, "logout"))
         await self._audit("auth.logout", user.id, client, {"session": session_id})
 
     async def sessions(self, user: User) -> list[AuthSession]:
@@ -278,10 +293,12 @@ class AccountsService:
         if auth is None:
             raise NotFound("session not found", code="session_not_found")
         await self.repo.revoke_sessions(user.id, self.clock.now(), "revoked", only=session_id)
+        self.ended.append(EndedSession(user.id, session_id, "revoked"))
         await self._audit("session.revoked", user.id, client, {"session": session_id})
 
     async def revoke_all_sessions(self, user: User, client: ClientInfo) -> int:
         count = await self.repo.revoke_sessions(user.id, self.clock.now(), "revoked_all")
+        self.ended.append(EndedSession(user.id, None, "revoked_all"))
         await self._audit("session.revoked_all", user.id, client, {"count": count})
         return count
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +16,12 @@ from amarktai.accounts.models import AuthSession, User
 from amarktai.accounts.service import AccountsService, ClientInfo
 from amarktai.db.engine import transaction
 from amarktai.engine.service import BotService
-from amarktai.kit.errors import Forbidden, Unauthorized
+from amarktai.kit.errors import DomainError, Forbidden, Unauthorized
 from amarktai.ledger.service import LedgerService
+from amarktai.realtime.producers import publish_ended_sessions
 from amarktai.runtime import Runtime
+
+log = structlog.get_logger("amarktai.api")
 
 ROLE_RANK = {"viewer": 0, "trader": 1, "admin": 2}
 bearer = HTTPBearer(auto_error=False)
@@ -30,10 +35,39 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run `hook` once the request's unit of work has committed, never after a rollback:
+    what the rest of the platform is told (closed sockets) must match what was stored."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    for hook in session.info.pop("after_commit", []):
+        try:
+            await hook()
+        except Exception:  # the writes stand; a failed side effect is logged, not raised
+            log.exception("after_commit_failed")
+
+
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """The request's single transaction: committed once after the handler, else rolled back."""
-    async with transaction(runtime.sessions) as session:
-        yield session
+    """The request's single transaction: committed once after the handler, else rolled back.
+    Its after-commit hooks run once it committed, including when an error kept its
+    writes (`keeping_writes`: e.g. the revoked family of a reused refresh token)."""
+    session: AsyncSession | None = None
+    committed = False
+    try:
+        async with transaction(runtime.sessions) as session:
+            yield session
+        committed = True
+    except DomainError as exc:
+        committed = exc.keep_writes
+        raise
+    finally:
+        if committed and session is not None:
+            await _run_after_commit(session)
 
 
 # scope="function": commit before the response is sent, so a client never sees success
@@ -52,7 +86,11 @@ ClientDep = Annotated[ClientInfo, Depends(client_info)]
 
 
 def accounts_service(session: SessionDep, runtime: RuntimeDep) -> AccountsService:
-    return runtime.accounts(session)
+    """Sessions the service ends are announced on the bus after the commit, so every
+    process's hub closes their sockets (logout, revocation, deactivation, token reuse)."""
+    accounts = runtime.accounts(session)
+    after_commit(session, functools.partial(publish_ended_sessions, runtime.bus, accounts.ended))
+    return accounts
 
 
 AccountsDep = Annotated[AccountsService, Depends(accounts_service)]

@@ -4,6 +4,8 @@ Per-user messages are durable: each gets the next number of the user's strictly
 increasing, gap-free `seq` and stays readable for the retention window (count and age).
 Public market data is ephemeral: it is fanned out to whoever listens now and never
 numbered, so prices cannot push a user's own events out of the retention window.
+System events (ended sessions) are ephemeral too and reach every process's hub, never a
+client: a hub that misses one still closes the socket at its next session check.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from amarktai.bus.messages import Envelope
+from amarktai.bus.messages import Envelope, Revocation
 
 Sink = Callable[[Envelope], None]
+RevocationSink = Callable[[Revocation], None]
 Unsubscribe = Callable[[], Awaitable[None]]
 
 
@@ -62,3 +65,9 @@ class Bus(Protocol):
         ...
 
     async def subscribe_public(self, sink: Sink) -> Unsubscribe: ...
+
+    async def publish_revocation(self, revocation: Revocation) -> None:
+        """Tell every process's hub that a session ended (fire and forget)."""
+        ...
+
+    async def subscribe_revocations(self, sink: RevocationSink) -> Unsubscribe: ...

@@ -16,8 +16,15 @@ from typing import Any
 
 import structlog
 
-from amarktai.bus.interface import Replay, Retention, Sink, StreamInfo, Unsubscribe
-from amarktai.bus.messages import Envelope, make_body
+from amarktai.bus.interface import (
+    Replay,
+    Retention,
+    RevocationSink,
+    Sink,
+    StreamInfo,
+    Unsubscribe,
+)
+from amarktai.bus.messages import Envelope, Revocation, make_body
 from amarktai.kit.clock import Clock, SystemClock
 
 log = structlog.get_logger("amarktai.bus")
@@ -56,6 +63,7 @@ class MemoryBus:
         self._streams: dict[str, _Stream] = {}
         self._sinks: dict[str, list[Sink]] = {}
         self._public: list[Sink] = []
+        self._revocations: list[RevocationSink] = []
 
     async def start(self) -> None:
         return None
@@ -63,6 +71,7 @@ class MemoryBus:
     async def close(self) -> None:
         self._sinks.clear()
         self._public.clear()
+        self._revocations.clear()
 
     def _stream(self, user_id: str) -> _Stream:
         stream = self._streams.get(user_id)
@@ -113,5 +122,23 @@ class MemoryBus:
         async def unsubscribe() -> None:
             if sink in self._public:
                 self._public.remove(sink)
+
+        return unsubscribe
+
+    async def publish_revocation(self, revocation: Revocation) -> None:
+        """In-process only: another process (the CLI) cannot reach this one's hub; the
+        hub's periodic session check covers that case."""
+        for sink in list(self._revocations):
+            try:
+                sink(revocation)
+            except Exception:
+                log.exception("bus_revocation_sink_failed")
+
+    async def subscribe_revocations(self, sink: RevocationSink) -> Unsubscribe:
+        self._revocations.append(sink)
+
+        async def unsubscribe() -> None:
+            if sink in self._revocations:
+                self._revocations.remove(sink)
 
         return unsubscribe

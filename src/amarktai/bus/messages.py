@@ -151,6 +151,18 @@ class ResumeData(Payload):
     last_seq: int | None = Field(description="what the client asked to resume after")
     from_seq: int = Field(description="first seq this connection will deliver")
     head_seq: int = Field(description="the newest seq in the stream when resuming")
+    expires_at: datetime | None = Field(
+        default=None,
+        description="when the connection's access token expires: before then send an `auth` "
+        "message with a fresh token, or the socket is closed with 4401 'token expired'",
+    )
+
+
+class AuthenticatedData(Payload):
+    """The answer to an in-band `auth` on an open connection: the connection now runs on
+    the fresh token, until its expiry."""
+
+    expires_at: datetime
 
 
 class ErrorData(Payload):
@@ -204,6 +216,7 @@ CONTROL_TYPES: dict[str, type[Payload]] = {
     "error": ErrorData,
     "pong": PongData,
     "subscribed": SubscribedData,
+    "authenticated": AuthenticatedData,
 }
 ALL_TYPES = {**PUBLIC_TYPES, **USER_TYPES, **CONTROL_TYPES}
 MESSAGE_MODELS = {name: _message(name, data) for name, data in ALL_TYPES.items()}
@@ -215,7 +228,12 @@ class ClientBase(BaseModel):
 
 
 class AuthMessage(ClientBase):
-    """First message when the token is not in the URL (keeps it out of proxy logs)."""
+    """First message when the token is not in the URL (keeps it out of proxy logs).
+
+    Sent again on an open connection, with a fresh access token of the same user, it
+    re-authenticates in band: the connection's expiry moves to the new token's (answer:
+    `authenticated`) and nothing is replayed (`last_seq` is ignored then). A token that
+    fails gets an `error` (`auth_failed`) and the connection keeps its old expiry."""
 
     type: Literal["auth"]
     token: str
@@ -291,3 +309,26 @@ def make_body(type_name: str, data: BaseModel | dict[str, Any], ts: datetime) ->
 
 def control(type_name: str, data: dict[str, Any], ts: datetime) -> Envelope:
     return make_body(type_name, data, ts).render(None)
+
+
+# -- server → server ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """An ended session, for the hub of every process: its sockets must close now.
+
+    Never sent to a client (it goes over the bus's system channel, not a user stream).
+    `session_id` None means every session of the user (revoke-all, deactivation);
+    `reason` is the close reason the client reads (at most 123 bytes on the wire)."""
+
+    user_id: str
+    session_id: str | None
+    reason: str
+
+    def to_json(self) -> str:
+        data = {"u": self.user_id, "s": self.session_id, "r": self.reason}
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Revocation:
+        data = json.loads(raw)
+        return cls(str(data["u"]), None if data["s"] is None else str(data["s"]), str(data["r"]))

@@ -14,7 +14,9 @@ script find "seq > last_seq" by counting from either end.
 
 Each process runs one reader: XREAD BLOCK over the streams of the users that have a
 connection here, from the id that was newest when the first connection subscribed.
-Public market data goes over Redis pub/sub (ephemeral, unnumbered).
+Public market data goes over Redis pub/sub (ephemeral, unnumbered), and so do ended
+sessions (`{prefix}:system`), on the same subscriber connection: every API process hears a
+logout made in any other and closes its sockets of that session.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 
-from amarktai.bus.interface import Replay, Retention, Sink, StreamInfo, Unsubscribe
+from amarktai.bus.interface import (
+    Replay,
+    Retention,
+    RevocationSink,
+    Sink,
+    StreamInfo,
+    Unsubscribe,
+)
 from amarktai.bus.memory import deliver
-from amarktai.bus.messages import Envelope, make_body, with_seq
+from amarktai.bus.messages import Envelope, Revocation, make_body, with_seq
 from amarktai.kit.clock import Clock, SystemClock
 
 log = structlog.get_logger("amarktai.bus")
@@ -100,7 +109,9 @@ class RedisStreamsBus:
         self._users: dict[str, str] = {}  # stream key → user id
         self._sinks: dict[str, list[Sink]] = {}
         self._public: list[Sink] = []
+        self._revocations: list[RevocationSink] = []
         self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- keys ---------------------------------------------------------------------------
@@ -112,6 +123,10 @@ class RedisStreamsBus:
     def public_channel(self) -> str:
         return f"{self.prefix}:public"
 
+    @property
+    def system_channel(self) -> str:
+        return f"{self.prefix}:system"
+
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         await self._redis.ping()
@@ -119,6 +134,12 @@ class RedisStreamsBus:
             asyncio.create_task(self._read_streams(), name="bus-streams"),
             asyncio.create_task(self._read_public(), name="bus-public"),
         ]
+        # A logout right after the first socket connected must not be missed because the
+        # subscription was still on its way: wait (briefly) until it stands.
+        try:
+            await asyncio.wait_for(self._listening.wait(), 5.0)
+        except TimeoutError:
+            log.warning("bus_pubsub_not_ready")
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -141,6 +162,9 @@ class RedisStreamsBus:
         body = make_body(type_, dict(data), self.clock.now())
         parts = (body.type, body.bot_id or "", body.symbol or "", body.json)
         await self._redis.publish(self.public_channel, PUBLIC_SEP.join(parts))
+
+    async def publish_revocation(self, revocation: Revocation) -> None:
+        await self._redis.publish(self.system_channel, revocation.to_json())
 
     # -- reading history ----------------------------------------------------------------
     async def info(self, user_id: str) -> StreamInfo:
@@ -178,6 +202,15 @@ class RedisStreamsBus:
         async def unsubscribe() -> None:
             if sink in self._public:
                 self._public.remove(sink)
+
+        return unsubscribe
+
+    async def subscribe_revocations(self, sink: RevocationSink) -> Unsubscribe:
+        self._revocations.append(sink)
+
+        async def unsubscribe() -> None:
+            if sink in self._revocations:
+                self._revocations.remove(sink)
 
         return unsubscribe
 
@@ -224,9 +257,14 @@ class RedisStreamsBus:
     async def _listen_public(self) -> None:
         pubsub = self._reader_redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.public_channel)
+            await pubsub.subscribe(self.public_channel, self.system_channel)
+            self._listening.set()
             async for message in pubsub.listen():
-                if message.get("type") == "message":
+                if message.get("type") != "message":
+                    continue
+                if message.get("channel") == self.system_channel:
+                    self._dispatch_system(str(message["data"]))
+                else:
                     self._dispatch_public(str(message["data"]))
         finally:
             with contextlib.suppress(Exception):
@@ -236,3 +274,15 @@ class RedisStreamsBus:
         type_, bot_id, symbol, body = raw.split(PUBLIC_SEP, 3)
         envelope = Envelope(None, type_, with_seq(body, None), bot_id or None, symbol or None)
         deliver(list(self._public), envelope)
+
+    def _dispatch_system(self, raw: str) -> None:
+        try:
+            revocation = Revocation.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("bus_bad_system_message", raw=raw[:200])
+            return
+        for sink in list(self._revocations):
+            try:
+                sink(revocation)
+            except Exception:
+                log.exception("bus_revocation_sink_failed")

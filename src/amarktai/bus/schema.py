@@ -23,8 +23,15 @@ from amarktai.bus.messages import (
 CLOSE_CODES: dict[int, str] = {
     1000: "normal closure",
     1001: "server going away (shutdown or restart): reconnect with last_seq",
+    1009: "message too big: a client frame exceeded the server's limit "
+    "(AMARKTAI_WS_MAX_MESSAGE_BYTES); reconnect with last_seq and send smaller messages",
     4400: "protocol violation: the first message was not a valid `auth` message",
-    4401: "authentication failed: missing, invalid or expired access token",
+    4401: "authentication failed: missing, invalid or expired access token (reason "
+    "'unauthorized' at connect, 'token expired' on an open socket whose token expired "
+    "without an in-band `auth`): refresh the token and reconnect with last_seq",
+    4403: "session ended: logged out, session revoked, signed out everywhere, account "
+    "deactivated, refresh token reused or session expired (the reason says which); do not "
+    "reconnect with this session: sign in again",
     4008: "slow consumer: the per-connection send queue overflowed; reconnect with last_seq",
     4409: "last_seq is ahead of the stream (e.g. the stream was reset): refetch state "
     "over REST and reconnect without last_seq",

@@ -4,6 +4,12 @@ The CLI reads the same ledger the server writes. It runs no market of its own, s
 are valued at the `sim` reference prices, and an emergency stop here cancels orders and
 halts bots in the database (the serving engine drops them at its next resync); it cannot
 flatten positions, which needs a live market.
+
+After it commits, an emergency stop publishes its alert and the halted bots' statuses on
+the bus. With Redis (`AMARKTAI_REDIS_URL`) that is the server's bus too: the dashboards get
+them at once. Without Redis the CLI's bus is its own process's, so nothing reaches the
+server that way; the serving engine's next resync (every 2 s) drops the halted bots it was
+running and publishes their `halted` status itself (the alert is not replayed then).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from rich.table import Table
 from amarktai.cli.common import console, fail, run_with_runtime
 from amarktai.db.engine import transaction
 from amarktai.ledger.service import LedgerService
+from amarktai.realtime.producers import publish_events
 from amarktai.risk.emergency import emergency_stop
 from amarktai.risk.montecarlo import DEFAULT_SIMULATIONS
 from amarktai.risk.portfolio import (
@@ -181,7 +188,8 @@ def emergency_stop_cmd(
                 RiskService(s, rt.clock), level, engine=None, registry=rt.instruments,
                 flatten=False, by="cli",
             )  # fmt: skip
-            return report.to_dict()
+        await publish_events(rt.bus, report.events)  # committed: tell the dashboards
+        return report.to_dict()
 
     report = run_with_runtime(work)
     console.print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 import uvicorn
 
@@ -12,6 +14,15 @@ from amarktai.config import Settings
 from amarktai.kit.errors import ConfigError
 from amarktai.logging_setup import configure_logging
 from amarktai.runtime import Runtime, build_runtime
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn settings every server of the app runs with (tests' live servers too).
+
+    `ws_max_size`: uvicorn reads a frame's length from its header and closes the socket
+    with 1009 before reading a payload over the cap, so a 5 MB frame is never buffered
+    (uvicorn's default allows 16 MiB per message)."""
+    return {"ws_max_size": settings.ws_max_message_bytes}
 
 
 def serve(
@@ -53,4 +64,7 @@ def serve(
     app = create_app(runtime, on_startup=[start], on_shutdown=[stop])
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Amarktai Network on http://{bind_host}:{bind_port}  (API docs at /docs)")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=bind_host, port=bind_port, log_level="warning", access_log=False,
+        **server_options(settings),
+    )  # fmt: skip

@@ -219,11 +219,32 @@ class Engine:
         added = [bot for bot in bots if bot.id in wanted and bot.id not in self.runners]
         for bot in added:
             self._add(bot)
-        for bot_id in set(self.runners) - wanted:
+        dropped = sorted(set(self.runners) - wanted)
+        for bot_id in dropped:
             self.runners.pop(bot_id)
             self._cancel_in_venues(bot_id, "bot_not_running")
         await self._restore_orders(added)
+        await self._announce_stopped(dropped)
         await self._apply_risk_reset_rules()
+
+    async def _announce_stopped(self, bot_ids: list[str]) -> None:
+        """The status of bots stopped by another process this engine had no word from (the
+        CLI's emergency stop on the in-process bus): the dashboards learn it here, at the
+        resync that drops them. A stop made in this process has dropped its runners
+        already, so it is not announced twice."""
+        if not bot_ids:
+            return
+        async with self.sessions() as s:
+            repo = TradingRepository(s)
+            rows = [await repo.bot_any_user(bot_id) for bot_id in bot_ids]
+        await self._emit(
+            [
+                (row.user_id, "bot_status",
+                 {"bot_id": row.id, "status": row.status, "reason": row.status_reason})
+                for row in rows
+                if row is not None
+            ]
+        )  # fmt: skip
 
     async def _restore_orders(self, bots: Iterable[Bot]) -> None:
         """Resting orders of bots this engine just picked up, read back from the database:

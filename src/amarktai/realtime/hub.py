@@ -19,6 +19,11 @@ Backpressure: every connection has a bounded queue. The bus callback only does
 queue is full the connection is closed with 4008 and the client resumes from its
 `last_seq`. Public market data is ephemeral and never worth a disconnect: it is dropped
 for a connection whose queue is half full.
+
+Sessions: a connection belongs to one login session and lives no longer than it. A
+logout, a revoked session, a reused refresh token or a deactivated account reaches every
+process's hub over the bus (`Revocation`); the hub ends the matching connections at once
+(4403, with the reason), and their queued private messages are never sent.
 """
 
 from __future__ import annotations
@@ -28,21 +33,38 @@ import contextlib
 import functools
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import structlog
 
 from amarktai.bus.interface import Bus, Unsubscribe
-from amarktai.bus.messages import Envelope, control
+from amarktai.bus.messages import Envelope, Revocation, control
 from amarktai.kit.clock import Clock, SystemClock
 
 log = structlog.get_logger("amarktai.realtime")
 
+CLOSE_TOO_BIG = 1009
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_REVOKED = 4403
 CLOSE_PROTOCOL = 4400
 CLOSE_SEQ_AHEAD = 4409
 PAGE = 500
+
+#: Close reasons of an ended session, by the reason the accounts service stores on it.
+REVOKE_REASONS = {
+    "logout": "logged out",
+    "revoked": "session revoked",
+    "revoked_all": "signed out everywhere",
+    "deactivated": "account deactivated",
+    "refresh_token_reuse": "refresh token reused",
+}
+
+
+def revoke_reason(code: str | None) -> str:
+    """The close reason a client reads for a session ended with `code`."""
+    return REVOKE_REASONS.get(code or "", "session revoked")
 
 
 class Socket(Protocol):
@@ -76,21 +98,37 @@ class Filter:
 
 @dataclass(eq=False)
 class Connection:
+    """`session_id` and `expires_at` come from the access token the socket authenticated
+    with (None: not tied to a session, as in tests of the hub alone)."""
+
     user_id: str
     queue_size: int
     filter: Filter = field(default_factory=Filter)
+    session_id: str | None = None
+    expires_at: datetime | None = None
     cursor: int = 0
     live: bool = False
     last_send: float = field(default_factory=time.monotonic)
     queue: asyncio.Queue[Envelope] = field(init=False)
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    end_code: int = 1000
+    end_reason: str = ""
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.queue_size)
 
+    def end(self, code: int, reason: str) -> None:
+        """Close this connection with `code` (the first call wins): nothing more is
+        queued for it, and its serving loop closes the socket (see `wait_ended`)."""
+        if self.ended.is_set():
+            return
+        self.end_code, self.end_reason = code, reason
+        self.ended.set()
+
     def offer(self, env: Envelope) -> None:
         """Called from the bus callback: never blocks; a full queue marks overflow."""
-        if not self.live or self.overflowed.is_set():
+        if not self.live or self.overflowed.is_set() or self.ended.is_set():
             return
         try:
             self.queue.put_nowait(env)
@@ -114,6 +152,7 @@ class HubStats:
     connections: int = 0
     overflows: int = 0
     delivered: int = 0
+    revoked: int = 0
 
 
 class SeqAhead(Exception):
@@ -142,6 +181,7 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._lock = asyncio.Lock()
+        self._stop_revocations: Unsubscribe | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     async def ensure_started(self) -> None:
@@ -151,20 +191,31 @@ class Hub:
                 return
             await self.bus.start()
             self._unsubscribe[""] = await self.bus.subscribe_public(self._fan_public)
+            self._stop_revocations = await self.bus.subscribe_revocations(self.revoke)
             self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeats"))
             self._started = True
 
     async def close(self) -> None:
+        if self._stop_revocations is not None:
+            await self._stop_revocations()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.bus.close()
+        self._stop_revocations = None
         self._started = False
 
     # -- membership ---------------------------------------------------------------------
-    def connection(self, user_id: str, flt: Filter) -> Connection:
-        return Connection(user_id, self.queue_size, flt)
+    def connection(
+        self,
+        user_id: str,
+        flt: Filter,
+        *,
+        session_id: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> Connection:
+        return Connection(user_id, self.queue_size, flt, session_id, expires_at)
 
     async def attach(self, conn: Connection) -> None:
         conns = self._users.get(conn.user_id)
@@ -193,6 +244,21 @@ class Hub:
     def _fan_user(self, user_id: str, env: Envelope) -> None:
         for conn in self._users.get(user_id, ()):
             conn.offer(env)
+
+    def revoke(self, revocation: Revocation) -> None:
+        """A session ended (here or in another process): end its connections in this
+        process, every one of the user's when `session_id` is None (the bus callback:
+        never blocks)."""
+        reason = revoke_reason(revocation.reason)
+        count = 0
+        for conn in list(self._users.get(revocation.user_id, ())):
+            if revocation.session_id is None or conn.session_id == revocation.session_id:
+                conn.end(CLOSE_REVOKED, reason)
+                count += 1
+        if count:
+            self.stats.revoked += count
+            log.info("ws_session_revoked", user_id=revocation.user_id, closed=count,
+                     session_id=revocation.session_id, reason=revocation.reason)  # fmt: skip
 
     def _fan_public(self, env: Envelope) -> None:
         for conn in self._all:
@@ -224,7 +290,8 @@ class Hub:
     async def _send_resume(
         self, conn: Connection, socket: Socket, gap: bool, last_seq: int | None, head: int
     ) -> None:
-        data = {"gap": gap, "last_seq": last_seq, "from_seq": conn.cursor + 1, "head_seq": head}
+        data = {"gap": gap, "last_seq": last_seq, "from_seq": conn.cursor + 1, "head_seq": head,
+                "expires_at": conn.expires_at}  # fmt: skip
         await self._send(conn, socket, control("resume", data, self.clock.now()))
 
     async def _backfill(self, conn: Connection, socket: Socket, upto: int | None) -> None:
@@ -262,6 +329,9 @@ class Hub:
         await socket.send_text(env.text)
         conn.last_send = time.monotonic()
         self.stats.delivered += 1
+
+    async def wait_ended(self, conn: Connection) -> None:
+        await conn.ended.wait()
 
     async def wait_overflow(self, conn: Connection) -> None:
         await conn.overflowed.wait()

@@ -4,6 +4,8 @@
 * Prices and candles → the public channel, throttled per symbol: market data is shared by
   every user and replaceable by the next tick, so it is neither copied into each user's
   stream nor numbered (it would push the user's own events out of the retention window).
+* Ended sessions (logout, revocation, deactivation) → the system channel, which every
+  process's hub hears and no client does: their sockets close.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 
 import structlog
 
+from amarktai.accounts.service import EndedSession
 from amarktai.bus.interface import Bus
+from amarktai.bus.messages import Revocation
 from amarktai.markets.history import PriceHistory
 from amarktai.markets.types import Candle
 
@@ -36,6 +40,25 @@ def bus_listener(bus: Bus) -> Listener:
             log.exception("bus_publish_failed", user_id=user_id, type=kind)
 
     return listen
+
+
+async def publish_events(bus: Bus, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """(user id, type, data) events raised outside the engine (an emergency stop from a
+    process without one: the CLI, an API process without the engine), after the commit."""
+    listen = bus_listener(bus)
+    for user_id, kind, payload in events:
+        await listen(user_id, kind, payload)
+
+
+async def publish_ended_sessions(bus: Bus, ended: list[EndedSession]) -> None:
+    """After the commit that ended them. A failure is logged per session, not raised: the
+    sessions are revoked in the database, and each socket's periodic session check closes
+    it even when this message is lost."""
+    for item in ended:
+        try:
+            await bus.publish_revocation(Revocation(item.user_id, item.session_id, item.reason))
+        except Exception:
+            log.exception("bus_revocation_publish_failed", user_id=item.user_id)
 
 
 def candle_data(candle: Candle, exchange: str) -> dict[str, Any]:

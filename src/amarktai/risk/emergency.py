@@ -13,6 +13,11 @@ flush, so flattening a hundred bots is a handful of round trips too. Without a r
 this process (the CLI) there is no market to sell into: the positions are reported as not
 flattened, and the orders and bots are still stopped in the database (the serving engine
 drops halted bots, and their resting venue orders, at its next resync).
+
+The report carries the real-time events to publish once the stop has committed
+(``StopReport.events``): one critical ``alert`` for each user whose bots it stopped (and
+for the user who asked), and each halted bot's ``bot_status``, in the shapes the bus
+validates, so the dashboards show the stop and the halted bots at once.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from amarktai.kit.ids import new_id
 from amarktai.ledger import journal
 from amarktai.markets.instruments import InstrumentRegistry
 from amarktai.markets.types import Instrument
-from amarktai.risk.service import Level, RiskService, event_dict
+from amarktai.risk.models import RiskEvent
+from amarktai.risk.service import Event, Level, RiskService, event_dict
 
 StopScope = Literal["user", "platform"]
 _KEYS_PER_QUERY: Final[int] = 200
@@ -49,6 +55,8 @@ class StopReport:
     flattened: list[dict[str, Any]] = field(default_factory=list)
     not_flattened: list[dict[str, Any]] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    events: list[Event] = field(default_factory=list)
+    """(user id, message type, data) for the bus, after the commit: not in `to_dict`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,7 +78,10 @@ async def emergency_stop(
     registry: InstrumentRegistry,
     flatten: bool,
     by: str,
+    actor_id: str | None = None,
 ) -> StopReport:
+    """`actor_id`: the user who asked, told of the stop even when none of the bots are
+    theirs (an admin's platform stop)."""
     started = perf_counter()
     bots = await risk.bots_of(level)
     reason = f"emergency stop by {by}"
@@ -87,8 +98,32 @@ async def emergency_stop(
         await _flatten(risk, bots, engine, registry, report)
     await risk.s.flush()
     report.event = event_dict(row)
+    report.events = _events(risk, row, bots, report.bots_halted, level, actor_id)
     report.elapsed_ms = (perf_counter() - started) * 1000
     return report
+
+
+def _events(
+    risk: RiskService,
+    row: RiskEvent,
+    bots: list[Bot],
+    halted: list[str],
+    level: Level,
+    actor_id: str | None,
+) -> list[Event]:
+    """The stop's alert for every user it concerns, then each halted bot's new status.
+    (A platform stop's alert is addressed to each user, not to the `platform` owner id,
+    which no WebSocket listens on.)"""
+    _, kind, data = risk.alert(row)
+    users = dict.fromkeys(
+        u for u in (actor_id, level.user_id, *(b.user_id for b in bots)) if u is not None
+    )
+    events: list[Event] = [(user_id, kind, data) for user_id in users]
+    by_id = {b.id: b for b in bots}
+    for bot in (by_id[b] for b in halted if b in by_id):
+        status = {"bot_id": bot.id, "status": bot.status, "reason": bot.status_reason}
+        events.append((bot.user_id, "bot_status", status))
+    return events
 
 
 async def _flatten(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from tests.unit.bus.conftest import BusFactory
 
 from amarktai.bus.interface import Retention
-from amarktai.bus.messages import Envelope, make_body, with_seq
+from amarktai.bus.messages import Envelope, Revocation, make_body, with_seq
 from amarktai.bus.schema import protocol_document
 
 ALERT = {"level": "info", "code": "c", "message": "m"}
@@ -87,6 +87,27 @@ async def test_live_subscribers_get_user_and_public_messages(make_bus: BusFactor
     await writer.publish_user("u", "alert", ALERT)
     await asyncio.sleep(0.2)
     assert len(mine) == 1
+
+
+async def test_revocations_reach_every_process_and_never_a_user_stream(
+    make_bus: BusFactory,
+) -> None:
+    writer, reader = make_bus(KEEP), make_bus(KEEP)
+    await writer.start()
+    await reader.start()  # waits for its subscriptions: nothing published now is missed
+    heard: list[Revocation] = []
+    public: list[Envelope] = []
+    await reader.subscribe_revocations(heard.append)
+    await reader.subscribe_public(public.append)
+    ended = [Revocation("u", "s1", "logout"), Revocation("u", None, "deactivated")]
+    for revocation in ended:
+        await writer.publish_revocation(revocation)
+    for _ in range(100):
+        if len(heard) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert heard == ended
+    assert public == [] and (await reader.info("u")).head == 0
 
 
 def test_payloads_are_validated_and_seq_is_prefixed() -> None:

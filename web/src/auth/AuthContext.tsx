@@ -21,6 +21,8 @@ export interface AuthContextValue {
   accessToken: () => string | null;
   /** Trade the refresh token for a new pair (shared with the API client's own refreshes). */
   refreshSession: () => Promise<boolean>;
+  /** The server ended this session (the WebSocket closed 4403): drop it and ask to sign in. */
+  endSession: () => void;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -112,6 +114,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setUser: (user: User) => dispatch({ type: "userUpdated", user }),
       accessToken: () => tokens.getAccess(),
       refreshSession: () => client.refresh(),
+      endSession: () => {
+        // Already signed out here (our own logout closed the socket): nothing to end.
+        if (tokens.getRefresh() === null && tokens.getAccess() === null) return;
+        tokens.clear();
+        navigate("/", { replace: true });
+        dispatch({ type: "signedOut", reason: "expired" });
+      },
     }),
     [state, api, client, tokens, signIn, register, signOut],
   );

@@ -10,6 +10,10 @@ export interface LiveClientOptions {
   poll: () => Promise<ServerMessage[]>;
   pollMs?: number;
   createSocket?: (url: string) => WebSocket;
+  /** The server closed the socket because the session ended (4403): sign the person out. */
+  onSessionEnded?: (reason: string) => void;
+  /** Re-authenticate this long before the access token expires (default 60 s, at most half its life). */
+  reauthLeadMs?: number;
 }
 
 /**
@@ -26,10 +30,13 @@ export class LiveClient {
   private stopped = true;
   private readonly listeners = new Set<LiveListener>();
   private readonly statusListeners = new Set<(status: LiveStatus) => void>();
+  private reauthTimer: ReturnType<typeof setTimeout> | null = null;
+  /** an in-flight token refresh: a (re)connecting socket waits for it before `auth` */
+  private refreshing: Promise<boolean> | null = null;
   private readonly options: Required<Omit<LiveClientOptions, "createSocket">> & Pick<LiveClientOptions, "createSocket">;
 
   constructor(options: LiveClientOptions) {
-    this.options = { pollMs: 3000, ...options };
+    this.options = { pollMs: 3000, onSessionEnded: () => undefined, reauthLeadMs: 60_000, ...options };
   }
 
   get status(): LiveStatus {
@@ -67,6 +74,7 @@ export class LiveClient {
     window.removeEventListener("offline", this.handleOffline);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.clearReauth();
     this.reconnectTimer = null;
     this.pollTimer = null;
     this.closeSocket();
@@ -106,7 +114,16 @@ export class LiveClient {
         }, effect.delayMs);
         break;
       case "refreshToken":
-        void this.options.refresh();
+        void this.refresh();
+        break;
+      case "scheduleReauth":
+        this.scheduleReauth(effect.expiresAt);
+        break;
+      case "sessionEnded":
+        this.clearReauth();
+        if (this.pollTimer) clearInterval(this.pollTimer);
+        this.pollTimer = null;
+        this.options.onSessionEnded(effect.reason);
         break;
       case "closeSocket":
         this.closeSocket();
@@ -143,14 +160,51 @@ export class LiveClient {
     socket.onclose = (event: CloseEvent) => {
       if (socket !== this.socket) return;
       this.socket = null;
-      this.dispatch({ type: "close", code: event.code });
+      this.clearReauth();
+      this.dispatch({ type: "close", code: event.code, reason: event.reason });
     };
+  }
+
+  private refresh(): Promise<boolean> {
+    if (this.refreshing === null) {
+      this.refreshing = this.options.refresh().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private clearReauth(): void {
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthTimer = null;
+  }
+
+  /** Shortly before the token expires, refresh it and hand the fresh one to the open socket
+   * (in-band `auth`): the socket stays open with its cursor; no reconnect, no replay. */
+  private scheduleReauth(expiresAt: string): void {
+    this.clearReauth();
+    const left = Date.parse(expiresAt) - Date.now();
+    if (Number.isNaN(left)) return;
+    const delay = Math.max(0, left - Math.min(this.options.reauthLeadMs, left / 2));
+    this.reauthTimer = setTimeout(() => {
+      this.reauthTimer = null;
+      void this.reauthenticate();
+    }, delay);
+  }
+
+  private async reauthenticate(): Promise<void> {
+    const socket = this.socket;
+    if (socket === null || !(await this.refresh())) return; // the 4401 at expiry reconnects
+    const token = this.options.getToken();
+    if (token === null || socket !== this.socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ type: "auth", token }));
   }
 
   private async sendAuth(lastSeq: number | null): Promise<void> {
     const socket = this.socket;
+    if (this.refreshing !== null) await this.refreshing;
     let token = this.options.getToken();
-    if (token === null && (await this.options.refresh())) token = this.options.getToken();
+    if (token === null && (await this.refresh())) token = this.options.getToken();
     if (socket === null || socket !== this.socket || socket.readyState !== WebSocket.OPEN) return;
     if (token === null) {
       socket.close();

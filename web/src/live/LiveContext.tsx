@@ -36,18 +36,19 @@ function toAlert(m: ServerMessage, n: number): LiveAlert | null {
 }
 
 export function LiveProvider({ children }: { children: ReactNode }) {
-  const { api, accessToken, refreshSession } = useAuth();
+  const { api, accessToken, refreshSession, endSession } = useAuth();
   const [status, setStatus] = useState<LiveStatus>("connecting");
   const [alerts, setAlerts] = useState<LiveAlert[]>([]);
   const counter = useRef(0);
-  const auth = useRef({ accessToken, refreshSession });
-  auth.current = { accessToken, refreshSession };
+  const auth = useRef({ accessToken, refreshSession, endSession });
+  auth.current = { accessToken, refreshSession, endSession };
   const client = useMemo(
     () =>
       new LiveClient({
         url: socketUrl(window.location),
         getToken: () => auth.current.accessToken(),
         refresh: () => auth.current.refreshSession(),
+        onSessionEnded: () => auth.current.endSession(),
         poll: createPoller({
           fills: async () => (await api.trading.fills({ limit: 50 })).items,
           bots: () => api.bots.list(),
@@ -119,6 +120,7 @@ const LABELS: Record<LiveStatus, string> = {
   reconnecting: "Reconnecting…",
   polling: "Live (polling)",
   offline: "Offline",
+  ended: "Signed out",
 };
 
 const TITLES: Record<LiveStatus, string> = {
@@ -127,6 +129,7 @@ const TITLES: Record<LiveStatus, string> = {
   reconnecting: "The connection dropped; reconnecting and resuming where it left off. Updates are polled meanwhile.",
   polling: "Real-time socket unavailable: checking for updates every few seconds",
   offline: "No network: updates resume when you are back online",
+  ended: "The session ended (signed out, revoked or deactivated): sign in again",
 };
 
 export function LiveIndicator() {

@@ -91,6 +91,33 @@ describe("ws state machine", () => {
     expect(state.attempt).toBe(0);
   });
 
+  it("a revoked session (4403) ends the connection: no reconnect, the person signs in again", () => {
+    const live = run(initialState(3), { type: "message", message: msg("resume", null, { gap: false, head_seq: 3 }) }).state;
+    const out = transition(live, { type: "close", code: 4403, reason: "logged out" }, fixed);
+    expect(out.state.status).toBe("ended");
+    expect(out.effects).toEqual([{ type: "sessionEnded", reason: "logged out" }]);
+    expect(run(out.state, { type: "connect" }, { type: "online" }, { type: "close", code: 1006 }).effects).toEqual([]);
+  });
+
+  it("an expired token (4401 on a live socket) refreshes and resumes at once from last_seq", () => {
+    const live = run(initialState(3), { type: "message", message: msg("resume", null, { gap: false, head_seq: 3 }) }, { type: "message", message: msg("fill", 4) }).state;
+    const out = transition(live, { type: "close", code: 4401, reason: "token expired" }, fixed);
+    expect(out.effects).toEqual([{ type: "refreshToken" }, { type: "scheduleReconnect", delayMs: 0 }]);
+    expect(run(out.state, { type: "connect" }, { type: "open" }).effects).toContainEqual({ type: "sendAuth", lastSeq: 4 });
+  });
+
+  it("schedules in-band re-authentication from the token's expiry", () => {
+    const resume = msg("resume", null, { gap: false, head_seq: 0, expires_at: "2026-01-01T00:15:00Z" });
+    expect(run(initialState(), { type: "message", message: resume }).effects).toEqual([{ type: "scheduleReauth", expiresAt: "2026-01-01T00:15:00Z" }]);
+    const again = transition(initialState(), { type: "message", message: msg("authenticated", null, { expires_at: "2026-01-01T00:30:00Z" }) }, fixed);
+    expect(again.effects).toEqual([{ type: "scheduleReauth", expiresAt: "2026-01-01T00:30:00Z" }]);
+  });
+
+  it("a 1009 (message too big) reconnects with backoff like any drop", () => {
+    const live = run(initialState(3), { type: "message", message: msg("resume", null, { gap: false, head_seq: 3 }) }).state;
+    expect(transition(live, { type: "close", code: 1009 }, fixed).effects).toEqual([{ type: "scheduleReconnect", delayMs: 750 }]);
+  });
+
   it("parses frames and builds the socket URL", () => {
     expect(parseMessage('{"v":1,"type":"fill","seq":3,"ts":"t","data":{"id":"x"}}')).toEqual({ v: 1, type: "fill", seq: 3, ts: "t", data: { id: "x" } });
     expect(parseMessage("nope")).toBeNull();

@@ -5,9 +5,15 @@
  * get one `resume` {gap, from_seq, head_seq}, then every durable message (per-user `seq`)
  * after last_seq in order, then the live feed. Keep the highest seq and resume from it.
  * While the socket is not live the app polls REST, so nothing is missed either way.
+ *
+ * The socket lives only as long as the session: 4403 (logged out, session revoked, account
+ * deactivated …) means sign in again, never reconnect; 4401 "token expired" means refresh the
+ * token and reconnect with last_seq at once. Before the token expires (`expires_at` in
+ * `resume` / `authenticated`) the client re-authenticates in band with a fresh token, so a
+ * healthy session never sees the 4401 at all.
  */
 
-export type LiveStatus = "connecting" | "live" | "reconnecting" | "polling" | "offline";
+export type LiveStatus = "connecting" | "live" | "reconnecting" | "polling" | "offline" | "ended";
 
 export interface ServerMessage {
   v?: number;
@@ -33,7 +39,7 @@ export type MachineEvent =
   | { type: "connect" }
   | { type: "open" }
   | { type: "message"; message: ServerMessage }
-  | { type: "close"; code: number }
+  | { type: "close"; code: number; reason?: string }
   | { type: "offline" }
   | { type: "online" };
 
@@ -44,9 +50,15 @@ export type Effect =
   | { type: "refetch"; reason: string }
   | { type: "scheduleReconnect"; delayMs: number }
   | { type: "refreshToken" }
+  /** send a fresh token on the open socket shortly before `expiresAt` */
+  | { type: "scheduleReauth"; expiresAt: string }
+  /** the server ended the session (4403): stop, and send the person to sign in */
+  | { type: "sessionEnded"; reason: string }
   | { type: "closeSocket" };
 
+export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_REVOKED = 4403;
 export const CLOSE_SEQ_AHEAD = 4409;
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_PROTOCOL = 4400;
@@ -74,6 +86,7 @@ export function initialState(lastSeq: number | null = null): MachineState {
 export function transition(state: MachineState, event: MachineEvent, backoff: BackoffOptions = {}): { state: MachineState; effects: Effect[] } {
   switch (event.type) {
     case "connect":
+      if (state.status === "ended") return { state, effects: [] };
       return {
         state: { ...state, resumed: false, status: state.status === "offline" ? "offline" : state.attempt === 0 && !state.everLive ? "connecting" : state.status },
         effects: [{ type: "openSocket" }],
@@ -83,10 +96,11 @@ export function transition(state: MachineState, event: MachineEvent, backoff: Ba
     case "message":
       return onMessage(state, event.message);
     case "close":
-      return onClose(state, event.code, backoff);
+      return onClose(state, event.code, event.reason ?? "", backoff);
     case "offline":
       return { state: { ...state, status: "offline", resumed: false }, effects: [{ type: "closeSocket" }] };
     case "online":
+      if (state.status === "ended") return { state, effects: [] };
       return { state: { ...state, status: state.everLive ? "reconnecting" : "connecting", attempt: 0 }, effects: [{ type: "scheduleReconnect", delayMs: 0 }] };
   }
 }
@@ -100,7 +114,12 @@ function onMessage(state: MachineState, message: ServerMessage): { state: Machin
     const head = typeof message.data.head_seq === "number" ? message.data.head_seq : null;
     // A first connection (no last_seq) starts at the head: later messages are new.
     const lastSeq = state.lastSeq === null ? head : gap ? Math.max(0, Number(message.data.from_seq ?? 1) - 1) : state.lastSeq;
+    if (typeof message.data.expires_at === "string") effects.push({ type: "scheduleReauth", expiresAt: message.data.expires_at });
     return { state: { ...state, status: "live", attempt: 0, resumed: true, everLive: true, lastSeq }, effects };
+  }
+  if (message.type === "authenticated") {
+    const expiresAt = message.data.expires_at;
+    return { state, effects: typeof expiresAt === "string" ? [{ type: "scheduleReauth", expiresAt }] : [] };
   }
   if (message.type === "heartbeat" || message.type === "pong") return { state, effects: [] };
   if (message.seq !== null && message.seq !== undefined) {
@@ -110,8 +129,10 @@ function onMessage(state: MachineState, message: ServerMessage): { state: Machin
   return { state, effects: [{ type: "deliver", message }] };
 }
 
-function onClose(state: MachineState, code: number, backoff: BackoffOptions): { state: MachineState; effects: Effect[] } {
-  if (state.status === "offline") return { state: { ...state, resumed: false }, effects: [] };
+function onClose(state: MachineState, code: number, reason: string, backoff: BackoffOptions): { state: MachineState; effects: Effect[] } {
+  if (state.status === "offline" || state.status === "ended") return { state: { ...state, resumed: false }, effects: [] };
+  // The session is over (logout, revocation, deactivation): reconnecting cannot help.
+  if (code === CLOSE_REVOKED) return { state: { ...state, status: "ended", resumed: false }, effects: [{ type: "sessionEnded", reason: reason || "session ended" }] };
   const effects: Effect[] = [];
   let lastSeq = state.lastSeq;
   if (code === CLOSE_UNAUTHORIZED) effects.push({ type: "refreshToken" });
@@ -122,8 +143,11 @@ function onClose(state: MachineState, code: number, backoff: BackoffOptions): { 
   }
   const attempt = state.attempt + 1;
   const status: LiveStatus = state.everLive ? "reconnecting" : attempt >= FAILURES_BEFORE_POLLING ? "polling" : "reconnecting";
-  // A slow-consumer close is the server asking us to come straight back and resume.
-  const delayMs = code === CLOSE_SLOW_CONSUMER || code === CLOSE_SEQ_AHEAD ? 0 : backoffDelay(state.attempt, backoff);
+  // A slow-consumer close is the server asking us to come straight back and resume; so is
+  // a 4401 on a socket that was authenticated (its token expired): the reconnect waits for
+  // the refresh and resumes from last_seq.
+  const expired = code === CLOSE_UNAUTHORIZED && state.resumed;
+  const delayMs = code === CLOSE_SLOW_CONSUMER || code === CLOSE_SEQ_AHEAD || expired ? 0 : backoffDelay(state.attempt, backoff);
   effects.push({ type: "scheduleReconnect", delayMs });
   return { state: { ...state, status, attempt, lastSeq, resumed: false }, effects };
 }

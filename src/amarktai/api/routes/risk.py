@@ -19,6 +19,7 @@ from amarktai.api.schemas import RequestModel
 from amarktai.engine.repository import TradingRepository
 from amarktai.kit.errors import Forbidden, ValidationFailed
 from amarktai.ledger.service import LedgerService
+from amarktai.realtime.producers import publish_events
 from amarktai.risk import stress
 from amarktai.risk.emergency import emergency_stop
 from amarktai.risk.montecarlo import DEFAULT_SIMULATIONS, MAX_SIMULATIONS
@@ -325,9 +326,12 @@ async def emergency(
     risk = _risk(session, runtime)
     report = await emergency_stop(
         risk, level, engine=runtime.trading, registry=runtime.instruments,
-        flatten=body.flatten, by=caller.user.email,
+        flatten=body.flatten, by=caller.user.email, actor_id=caller.id,
     )  # fmt: skip
+    # After the commit: the stop's alert to every user it concerns and each halted bot's
+    # status, through the engine's listeners where it runs here, else straight to the bus.
     if runtime.trading is not None:
-        tasks.add_task(runtime.trading.publish, [("platform" if level.scope == "platform"
-                       else caller.id, "alert", report.event)])  # fmt: skip
+        tasks.add_task(runtime.trading.publish, report.events)
+    else:
+        tasks.add_task(publish_events, runtime.bus, report.events)
     return report.to_dict()

@@ -8,12 +8,23 @@ via a `subscribe` message: `bots`, `symbols`, `types`.
 
 The socket is always accepted first and then closed with an application code, because a
 browser cannot read the status of a refused handshake but can read a close code.
+
+A socket never outlives its credentials: it closes with 4403 the moment its session ends
+(logout, revocation, refresh-token reuse, deactivated account: signalled over the bus, so
+any process's logout reaches it, and re-read from the database every
+`AMARKTAI_WS_SESSION_CHECK_S` in case that signal was missed), and with 4401 'token
+expired' when its access token expires, unless the client re-authenticated in band first
+(an `auth` message with a fresh token). Client frames over `AMARKTAI_WS_MAX_MESSAGE_BYTES`
+close it with 1009.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -34,14 +45,17 @@ from amarktai.db.engine import transaction
 from amarktai.kit.errors import DomainError
 from amarktai.realtime.hub import (
     CLOSE_PROTOCOL,
+    CLOSE_REVOKED,
     CLOSE_SEQ_AHEAD,
     CLOSE_SLOW_CONSUMER,
+    CLOSE_TOO_BIG,
     CLOSE_UNAUTHORIZED,
     Connection,
     Filter,
     Hub,
     SeqAhead,
     cancel_quietly,
+    revoke_reason,
 )
 from amarktai.runtime import Runtime
 
@@ -85,14 +99,69 @@ def _query(params: QueryParams) -> tuple[int | None, Filter]:
     return last_seq, flt
 
 
-async def _authenticate(runtime: Runtime, token: str) -> str | None:
+@dataclass(frozen=True)
+class Identity:
+    """Who a token authenticates, and until when: the connection is bound to both."""
+
+    user_id: str
+    session_id: str
+    expires_at: datetime
+
+
+async def _authenticate(runtime: Runtime, token: str) -> Identity | None:
     async with transaction(runtime.sessions) as session:
         accounts = runtime.accounts(session)
         try:
-            user, _ = await accounts.authenticate(token)
+            user, auth = await accounts.authenticate(token)
+            claims = runtime.tokens.decode_access(token, runtime.clock.now())
         except DomainError:
             return None
-        return user.id
+        return Identity(user.id, auth.id, claims.expires_at)
+
+
+async def _session_end(runtime: Runtime, conn: Connection) -> str | None:
+    """Why the connection's session is over (its close reason), or None while it stands."""
+    if conn.session_id is None:
+        return None
+    async with runtime.sessions() as session:
+        repo = runtime.accounts(session).repo
+        user = await repo.user(conn.user_id)
+        auth = await repo.session_of_user(conn.user_id, conn.session_id)
+    if user is None or not user.is_active:
+        return revoke_reason("deactivated")
+    if auth is None or auth.revoked_at is not None:
+        return revoke_reason(auth.revoke_reason if auth else None)
+    if auth.expires_at <= runtime.clock.now():
+        return "session expired"
+    return None
+
+
+async def _watch(runtime: Runtime, conn: Connection) -> None:
+    """End the connection when its access token expires (an in-band `auth` moves that
+    moment: `expires_at` is re-read every turn) and, every `ws_session_check_s`, when the
+    database says its session ended: the backstop for a revocation that never reached
+    this process over the bus (a dropped pub/sub message, a CLI on the in-process bus)."""
+    every = runtime.settings.ws_session_check_s
+    next_check = time.monotonic() + every
+    while not conn.ended.is_set():
+        if conn.expires_at is not None:
+            left = (conn.expires_at - runtime.clock.now()).total_seconds()
+            if left <= 0:
+                conn.end(CLOSE_UNAUTHORIZED, "token expired")
+                return
+        else:
+            left = every
+        await asyncio.sleep(max(min(left, next_check - time.monotonic()), 0.0))
+        if time.monotonic() < next_check:
+            continue
+        next_check = time.monotonic() + every
+        try:
+            ended = await _session_end(runtime, conn)
+        except Exception:  # a database hiccup must not drop healthy sockets
+            log.warning("ws_session_check_failed", user_id=conn.user_id, exc_info=True)
+            continue
+        if ended is not None:
+            conn.end(CLOSE_REVOKED, ended)
 
 
 async def _auth_message(websocket: WebSocket, timeout_s: float) -> AuthMessage | None:
@@ -132,16 +201,22 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         first = await _auth_message(websocket, runtime.settings.ws_auth_timeout_s)
         token = first.token if first else None
         last_seq = first.last_seq if first and first.last_seq is not None else last_seq
-    user_id = await _authenticate(runtime, token) if token else None
-    if user_id is None:
+    who = await _authenticate(runtime, token) if token else None
+    if who is None:
         await _close(websocket, CLOSE_UNAUTHORIZED, "unauthorized")
         return
-    conn = runtime.hub.connection(user_id, flt)
+    conn = runtime.hub.connection(
+        who.user_id, flt, session_id=who.session_id, expires_at=who.expires_at
+    )
     await runtime.hub.attach(conn)
     try:
+        # A logout that committed between the check above and `attach` published its
+        # revocation before this connection could hear it: look once more.
+        if (ended := await _session_end(runtime, conn)) is not None:
+            conn.end(CLOSE_REVOKED, ended)
         await _serve(runtime, conn, websocket, last_seq)
     except Exception as exc:  # a vanished client surfaces as many exception types
-        log.debug("ws_connection_ended", user_id=user_id, error=type(exc).__name__)
+        log.debug("ws_connection_ended", user_id=who.user_id, error=type(exc).__name__)
     finally:
         await runtime.hub.detach(conn)
 
@@ -150,40 +225,76 @@ async def _serve(
     runtime: Runtime, conn: Connection, websocket: WebSocket, last_seq: int | None
 ) -> None:
     hub = runtime.hub
-    try:
-        await hub.catch_up(conn, websocket, last_seq)
-    except SeqAhead as exc:
-        await _error(websocket, runtime, "last_seq_ahead", str(exc))
-        await _close(websocket, CLOSE_SEQ_AHEAD, "last_seq ahead of stream")
+    if conn.ended.is_set():
+        await _close(websocket, conn.end_code, conn.end_reason)
         return
+    watch = asyncio.create_task(_watch(runtime, conn))
+    try:
+        # Catch-up may replay many pages: a logout meanwhile must not wait for it.
+        catch_up = asyncio.create_task(hub.catch_up(conn, websocket, last_seq))
+        ended = asyncio.create_task(hub.wait_ended(conn))
+        await asyncio.wait({catch_up, ended}, return_when=asyncio.FIRST_COMPLETED)
+        await cancel_quietly(ended)
+        if conn.ended.is_set():
+            await cancel_quietly(catch_up)
+            await _close(websocket, conn.end_code, conn.end_reason)
+            return
+        try:
+            catch_up.result()
+        except SeqAhead as exc:
+            await _error(websocket, runtime, "last_seq_ahead", str(exc))
+            await _close(websocket, CLOSE_SEQ_AHEAD, "last_seq ahead of stream")
+            return
+        await _live(runtime, conn, websocket)
+    finally:
+        await cancel_quietly(watch)
+
+
+async def _live(runtime: Runtime, conn: Connection, websocket: WebSocket) -> None:
+    hub = runtime.hub
     pump = asyncio.create_task(hub.pump(conn, websocket))
     receive = asyncio.create_task(_receive(runtime, hub, conn, websocket))
     overflow = asyncio.create_task(hub.wait_overflow(conn))
-    done, _ = await asyncio.wait({pump, receive, overflow}, return_when=asyncio.FIRST_COMPLETED)
-    await cancel_quietly(pump, receive, overflow)
+    ended = asyncio.create_task(hub.wait_ended(conn))
+    tasks = {pump, receive, overflow, ended}
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await cancel_quietly(pump, receive, overflow, ended)
+    if conn.ended.is_set():  # revoked, expired, oversized: say which, with its code
+        await _close(websocket, conn.end_code, conn.end_reason)
+        return
     if overflow in done:
         await _close(websocket, CLOSE_SLOW_CONSUMER, "slow consumer: resume with last_seq")
-    for task in done - {overflow}:
+    for task in done - {overflow, ended}:
         task.result()  # re-raise a send/receive failure for the caller's log
 
 
+def _too_big(raw: str | bytes, limit: int) -> bool:
+    return len(raw) > limit or (isinstance(raw, str) and len(raw.encode()) > limit)
+
+
 async def _receive(runtime: Runtime, hub: Hub, conn: Connection, websocket: WebSocket) -> None:
-    """Client messages: a malformed one gets an `error` reply and the socket stays open."""
+    """Client messages: a malformed one gets an `error` reply and the socket stays open;
+    an oversized one ends it (1009). uvicorn refuses such a frame from its header already
+    (`ws_max_size`, see `amarktai.cli.serve`); this check holds under any ASGI server."""
+    limit = runtime.settings.ws_max_message_bytes
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") or message.get("bytes") or b""
+        if _too_big(raw, limit):
+            conn.end(CLOSE_TOO_BIG, "message too big")
+            return
         try:
             parsed = CLIENT_ADAPTER.validate_json(raw)
         except ValidationError as exc:
             detail = "; ".join(e["msg"] for e in exc.errors()[:3])
             conn.reply(_control(runtime, "error", {"code": "malformed_message", "message": detail}))
             continue
-        conn.reply(_answer(runtime, conn, parsed))
+        conn.reply(await _answer(runtime, conn, parsed))
 
 
-def _answer(
+async def _answer(
     runtime: Runtime, conn: Connection, msg: AuthMessage | SubscribeMessage | PingMessage
 ) -> Envelope:
     if isinstance(msg, PingMessage):
@@ -193,8 +304,19 @@ def _answer(
             *(None if v is None else frozenset(v) for v in (msg.bots, msg.symbols, msg.types))
         )
         return _control(runtime, "subscribed", conn.filter.describe())
-    message = "already authenticated; reconnect to resume from another seq"
-    return _control(runtime, "error", {"code": "already_authenticated", "message": message})
+    return await _reauthenticate(runtime, conn, msg)
+
+
+async def _reauthenticate(runtime: Runtime, conn: Connection, msg: AuthMessage) -> Envelope:
+    """In-band re-authentication: a fresh token of the same user keeps the socket (and its
+    cursor) open past the old token's expiry. The connection follows the new token's
+    session. A bad token changes nothing: the old expiry still stands."""
+    who = await _authenticate(runtime, msg.token)
+    if who is None or who.user_id != conn.user_id:
+        message = "the token is not valid for this connection's user"
+        return _control(runtime, "error", {"code": "auth_failed", "message": message})
+    conn.session_id, conn.expires_at = who.session_id, who.expires_at
+    return _control(runtime, "authenticated", {"expires_at": who.expires_at})
 
 
 def _control(runtime: Runtime, type_: str, data: dict[str, Any]) -> Envelope:
