@@ -20,9 +20,11 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import socket
 import statistics
 import tempfile
 import time
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import httpx
@@ -165,7 +167,9 @@ def main() -> None:
         help="messages/s per user (22 x 50 users x 20 clients each = 22,000 deliveries/s)",
     )
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument(
+        "--port", type=int, default=0, help="port for the benchmark's server (0: a free one)"
+    )
     parser.add_argument(
         "--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     )
@@ -176,14 +180,17 @@ def main() -> None:
         await client.flushdb()
         await client.aclose()
 
+    port = args.port or free_port()
+    if not port_is_free(port):
+        raise SystemExit(f"port {port} is in use: stop what listens there or pass another --port")
     asyncio.run(flush())
     with tempfile.TemporaryDirectory() as data_dir:
         ctx = multiprocessing.get_context("spawn")
-        server = ctx.Process(target=serve, args=(args.port, args.redis, data_dir), daemon=True)
+        server = ctx.Process(target=serve, args=(port, args.redis, data_dir), daemon=True)
         server.start()
-        base = f"http://127.0.0.1:{args.port}"
+        base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base)
+            wait_ready(base, server)
             uvloop.run(run(args, base))
         finally:
             server.terminate()
@@ -191,9 +198,28 @@ def main() -> None:
             asyncio.run(flush())
 
 
-def wait_ready(base: str, timeout_s: float = 120.0) -> None:
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_ready(base: str, server: BaseProcess, timeout_s: float = 120.0) -> None:
+    """Our own server answering, not whatever else listens there: a server that died
+    (a bind error) stops the benchmark instead of measuring someone else's."""
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
+        if not server.is_alive():
+            raise SystemExit(f"the benchmark's server exited (code {server.exitcode})")
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return
