@@ -262,14 +262,23 @@ def sample_moments(x: ArrayLike) -> Moments:
 
 
 def aggregate_returns(returns: ArrayLike, horizon_days: int) -> FloatArray:
-    """Overlapping h-day compounded returns along axis 0 (one row per window start)."""
+    """Overlapping h-day compounded returns along axis 0 (one row per window start).
+
+    A -100 % day (the asset went to zero) makes every window holding it -100 %: it is
+    counted apart, because its log growth of -inf would turn the running sums into
+    ``-inf - -inf = NaN`` for every later window.
+    """
     arr = np.asarray(returns, dtype=np.float64)
     if horizon_days == 1:
         return arr.copy()
-    log_growth = np.log1p(arr)
-    csum = np.concatenate([np.zeros((1, *arr.shape[1:])), np.cumsum(log_growth, axis=0)])
+    wiped = arr <= -1.0
+    log_growth = np.log1p(np.where(wiped, 0.0, arr))
+    start = np.zeros((1, *arr.shape[1:]))
+    csum = np.concatenate([start, np.cumsum(log_growth, axis=0)])
+    wipes = np.concatenate([start, np.cumsum(wiped, axis=0)])
     window_sum = csum[horizon_days:] - csum[:-horizon_days]
-    return np.asarray(np.expm1(window_sum), dtype=np.float64)
+    window_wiped = (wipes[horizon_days:] - wipes[:-horizon_days]) > 0
+    return np.asarray(np.where(window_wiped, -1.0, np.expm1(window_sum)), dtype=np.float64)
 
 
 def portfolio_returns(asset_returns: ArrayLike, weights: ArrayLike) -> FloatArray:
@@ -442,7 +451,8 @@ def simulate_normal_pnl(
         size = min(chunk, simulations - start)
         z = rng.standard_normal((size, horizon_days, n_assets))
         daily = mean + z @ factor.T
-        growth = np.expm1(np.log1p(np.maximum(daily, -1.0)).sum(axis=1))
+        with np.errstate(divide="ignore"):  # a -100 % day: log 0 = -inf, growth -1, exact
+            growth = np.expm1(np.log1p(np.maximum(daily, -1.0)).sum(axis=1))
         out[start : start + size] = growth @ values
     return out
 
@@ -576,10 +586,14 @@ def _cap_long_only(risk: VarEs, value: float, method: str) -> tuple[VarEs, str |
     limit = value * (1.0 + _CAP_TOLERANCE)
     if risk.var <= limit and risk.es <= limit:
         return VarEs(var, es), None
-    implied = f"VaR {100.0 * risk.var / value:,.1f} %, CVaR {100.0 * risk.es / value:,.1f} %"
+    over = [
+        f"{name} {100.0 * (amount / value):,.2f} %"
+        for name, amount in (("VaR", risk.var), ("CVaR", risk.es))
+        if amount > limit
+    ]
     note = (
-        f"The {method.replace('_', '-')} model implies losses above the portfolio's value "
-        f"({implied}), which a long-only portfolio cannot suffer: both are capped at 100 %."
+        f"The {method.replace('_', '-')} model implies a loss above the portfolio's value "
+        f"({', '.join(over)}), which a long-only portfolio cannot suffer: capped at 100 %."
     )
     return VarEs(var, es), note
 
@@ -599,8 +613,9 @@ def _result(
 ) -> VarResult:
     var_amount = max(risk.var, 0.0)
     cvar_amount = max(risk.es, var_amount)
-    var_pct = 100.0 * var_amount / gross if gross > 0 else 0.0
-    cvar_pct = 100.0 * cvar_amount / gross if gross > 0 else 0.0
+    # 100 * (a / g), not 100 * a / g: a loss of exactly the value is then exactly 100 %
+    var_pct = 100.0 * (var_amount / gross) if gross > 0 else 0.0
+    cvar_pct = 100.0 * (cvar_amount / gross) if gross > 0 else 0.0
     return VarResult(
         method=method,
         confidence=float(confidence),
