@@ -48,8 +48,10 @@ the same answer."""
 SCOPE_HELP = '"user" (your whole portfolio, the default) or "bot:<bot id>"'
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {
-        "description": "bad confidence/horizon/method, too many simulations, or fewer "
-        "than 30 returns (`insufficient_history`, details.count)"
+        "description": "bad confidence/horizon/method, too many simulations, fewer "
+        "than 30 returns (`insufficient_history`, details.count), or Cornish-Fisher outside "
+        "its validity domain with too little history for the historical fallback "
+        "(`cornish_fisher_invalid`)"
     },
     404: {"description": "no such bot of yours"},
 }
