@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from tests.api.conftest import Api, auth
 from tests.api.test_trading import Stepper, act, create_bot, funded_trader
+from tests.support import heavy_tailed_returns
 
 from amarktai.bus.messages import make_body
 from amarktai.db.engine import transaction
@@ -20,6 +22,7 @@ from amarktai.engine.recorder import Recorder
 from amarktai.execution.orders import new_order
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
+from amarktai.risk.history import register_closes, unregister_closes
 from amarktai.risk.repository import RiskRepository
 from amarktai.strategies.base import Decision, Strategy, StrategyContext, StrategyParams
 from amarktai.strategies.registry import register, unregister
@@ -111,6 +114,45 @@ async def test_var_bad_input_and_empty_portfolio(api: Api) -> None:
     r = await get(api, empty, path)
     assert r.status_code == 200
     assert r.json()["var_amount"] == 0 and "empty" in r.json()["note"]
+
+
+@pytest.fixture
+def heavy_tailed_btc() -> Iterator[None]:
+    """BTC's return history replaced by a small-cap-like series (skew ~5, kurtosis ~100)."""
+    returns = heavy_tailed_returns()
+    closes = 100.0 * np.cumprod(np.r_[1.0, 1.0 + returns])
+    days = np.arange(np.datetime64("2021-01-01"), np.datetime64("2021-01-01") + closes.size)
+    register_closes("BTC", {str(d): float(c) for d, c in zip(days, closes, strict=True)})
+    yield
+    unregister_closes("BTC")
+
+
+async def test_invalid_cornish_fisher_falls_back_to_historical_with_a_note(
+    api: Api, heavy_tailed_btc: None
+) -> None:
+    h, _, _ = await trading_user(api, "cf-domain@example.com")
+    path = "/api/v1/risk/var"
+    cf = (await get(api, h, path, method="cornish_fisher", confidence=0.95)).json()
+    hist = (await get(api, h, path, method="historical", confidence=0.95)).json()
+    assert cf["var_amount"] > 0 and "R0.00" not in cf["sentence"]  # was R0.00, green
+    assert 0 < cf["var_percent"] <= cf["cvar_percent"] <= 100
+    assert cf["var_amount"] == pytest.approx(hist["var_amount"])
+    assert cf["cvar_amount"] == pytest.approx(hist["cvar_amount"])
+    assert cf["band"] == hist["band"] and not cf["capped"]
+    assert cf["method"] == "cornish_fisher" and cf["method_used"] == "historical"
+    assert cf["fallback_reason"].startswith("Cornish-Fisher is not valid for skew 4.9")
+    assert cf["fallback_reason"] in cf["note"] and "Historical VaR" in cf["note"]
+    assert hist["method_used"] == "historical" and hist["fallback_reason"] is None
+    for method in ("historical", "parametric", "cornish_fisher", "monte_carlo"):
+        r = (await get(api, h, path, method=method, confidence=0.99, seed=1)).json()
+        assert 0 < r["var_percent"] <= r["cvar_percent"] <= 100, method
+    r = await get(api, h, "/api/v1/risk/var/backtest", method="cornish_fisher", window=250)
+    backtest = r.json()
+    assert r.status_code == 200 and backtest["fallback_forecasts"] > 0
+    assert "Cornish-Fisher was outside its validity domain" in backtest["note"]
+    assert min(backtest["var_forecasts"]) >= 0
+    schema = (await api.client.get("/openapi.json")).json()["components"]["schemas"]["VarOut"]
+    assert {"method_used", "fallback_reason", "capped", "note"} <= set(schema["properties"])
 
 
 async def test_var_backtest(api: Api) -> None:

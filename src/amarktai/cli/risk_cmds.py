@@ -84,7 +84,8 @@ def var(
     console.print(result.sentence)
     console.print(
         f"VaR {result.var_amount:,.2f} ({result.var_percent:.2f}%), CVaR {result.cvar_amount:,.2f} "
-        f"({result.cvar_percent:.2f}%), band [bold]{result.band}[/bold], method {result.method}"
+        f"({result.cvar_percent:.2f}%), band [bold]{result.band}[/bold], "
+        f"method {result.method_used}"
     )
     if result.note:
         console.print(result.note)

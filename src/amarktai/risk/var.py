@@ -17,6 +17,22 @@ Conventions (QUANT_REFERENCE §1):
 * Every reported ES is ``max(ES, VaR)`` (PerformanceAnalytics' "operational" rule): a
   Cornish-Fisher ES can fall below its VaR for large kurtosis, which would be nonsense to a
   user. The raw estimators are still available from the lower-level functions.
+* Cornish-Fisher is only used inside its validity domain (QUANT_REFERENCE §1.3 pitfall 1,
+  Maillard 2012): the map ``z -> z_cf`` must be strictly increasing over the loss tail,
+  from far beyond the normal quantile ``z_alpha`` up to the centre ``0``. Outside it (e.g.
+  skew 5, excess kurtosis 95, common for small-cap coins) the "5 % quantile" can land above
+  the mean, which was reported as "no loss, band green" next to a modified ES of several
+  hundred percent. ``compute_var`` then shows historical VaR/CVaR instead
+  (``method_used="historical"``) and says why in ``fallback_reason`` and ``note``. Inside
+  the domain the standardised CF quantile is negative at every confidence >= 90 % (the tests
+  scan the domain), so a CF VaR of 0 can only come from the drift, as for the Gaussian
+  method, where "no loss expected" is what the model honestly says.
+* A long-only portfolio cannot lose more than its value (simple returns are >= -100 %), so
+  every method's VaR and CVaR are capped at 100 % of it (see ``_cap_long_only``); a cap
+  that bites is said in ``note``. Historical and Monte Carlo (which clamps each simulated
+  daily return at -100 %) never need it beyond rounding; the Gaussian and Cornish-Fisher
+  models put mass below -100 % when sigma is large, and the cap is where that mass would
+  really end: at a worthless position.
 
 Horizon scaling (``horizon_days = h``), never a blind square root of time:
 
@@ -101,7 +117,13 @@ class VarResult:
     band: Band
     sentence: str
     observations: int
+    method_used: str
+    """The method whose figures are shown: ``method``, or historical when it fell back."""
     note: str | None = None
+    fallback_reason: str | None = None
+    """Why ``method`` was not used (Cornish-Fisher outside its validity domain), else None."""
+    capped: bool = False
+    """True when the model's VaR or CVaR exceeded a long-only portfolio's value (capped)."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -240,14 +262,23 @@ def sample_moments(x: ArrayLike) -> Moments:
 
 
 def aggregate_returns(returns: ArrayLike, horizon_days: int) -> FloatArray:
-    """Overlapping h-day compounded returns along axis 0 (one row per window start)."""
+    """Overlapping h-day compounded returns along axis 0 (one row per window start).
+
+    A -100 % day (the asset went to zero) makes every window holding it -100 %: it is
+    counted apart, because its log growth of -inf would turn the running sums into
+    ``-inf - -inf = NaN`` for every later window.
+    """
     arr = np.asarray(returns, dtype=np.float64)
     if horizon_days == 1:
         return arr.copy()
-    log_growth = np.log1p(arr)
-    csum = np.concatenate([np.zeros((1, *arr.shape[1:])), np.cumsum(log_growth, axis=0)])
+    wiped = arr <= -1.0
+    log_growth = np.log1p(np.where(wiped, 0.0, arr))
+    start = np.zeros((1, *arr.shape[1:]))
+    csum = np.concatenate([start, np.cumsum(log_growth, axis=0)])
+    wipes = np.concatenate([start, np.cumsum(wiped, axis=0)])
     window_sum = csum[horizon_days:] - csum[:-horizon_days]
-    return np.asarray(np.expm1(window_sum), dtype=np.float64)
+    window_wiped = (wipes[horizon_days:] - wipes[:-horizon_days]) > 0
+    return np.asarray(np.where(window_wiped, -1.0, np.expm1(window_sum)), dtype=np.float64)
 
 
 def portfolio_returns(asset_returns: ArrayLike, weights: ArrayLike) -> FloatArray:
@@ -325,6 +356,70 @@ def cornish_fisher_var_es(
     return VarEs(-(mean + g * std), -(mean + std * tail_mean))
 
 
+CF_TAIL_FLOOR_Z: Final[float] = -8.5
+"""Deepest normal quantile the validity check covers: ``Phi(-8.5)`` is about 1e-17, below the
+smallest tail probability a float confidence can express (``1 - nextafter(1, 0)`` is 1.1e-16,
+``z`` about -8.2), so no VaR level and no tail average here ever reads the curve beyond it."""
+
+
+def cornish_fisher_valid_array(
+    alpha: float, skew: ArrayLike, excess_kurtosis: ArrayLike
+) -> NDArray[np.bool_]:
+    """Where the Cornish-Fisher expansion is a usable loss quantile at tail probability
+    ``alpha``: True where ``z -> z_cf(z)`` is strictly increasing on the whole loss tail,
+    from ``CF_TAIL_FLOOR_Z`` up to the centre ``0`` (or up to ``z_alpha`` if that is above 0).
+
+    Why this interval: the VaR reads ``z_cf(z_alpha)``, which is only a quantile if the map
+    keeps probabilities in order between the tail and the centre (for skew 5 and excess
+    kurtosis 95 it does not, and the 95 % "quantile" lands above the mean: "no loss"); the
+    CVaR averages every quantile beyond ``z_alpha``, so the far tail must not bend back
+    either (a very negative skew with moderate kurtosis does that, and its modified ES then
+    swings between large negative and large positive multiples of sigma). This is Maillard's
+    (2012) monotonicity condition on the half of the curve a loss measure reads; his full
+    domain would also refuse samples whose *upper* tail bends, which no loss figure touches.
+
+    The slope is a quadratic in ``z``:
+    ``dz_cf/dz = (K/8 - S^2/6) z^2 + (S/3) z + (1 - K/8 + 5 S^2/36)``, so its minimum over
+    the interval is at an end point or at the vertex: no grid, and vectorised for the
+    rolling backtest (one answer per window).
+    """
+    z = float(stats.norm.ppf(alpha))
+    low, high = min(z, CF_TAIL_FLOOR_Z), max(z, 0.0)
+    s = np.asarray(skew, dtype=np.float64)
+    k = np.asarray(excess_kurtosis, dtype=np.float64)
+    a = k / 8.0 - s**2 / 6.0
+    b = s / 3.0
+    c = 1.0 - k / 8.0 + 5.0 * s**2 / 36.0
+    lowest = np.minimum(a * low**2 + b * low + c, a * high**2 + b * high + c)
+    convex = a > 0.0
+    safe_a = np.where(convex, a, 1.0)
+    vertex = -b / (2.0 * safe_a)
+    inside = convex & (vertex > low) & (vertex < high)
+    lowest = np.where(inside, np.minimum(lowest, c - b**2 / (4.0 * safe_a)), lowest)
+    return np.asarray(np.isfinite(lowest) & (lowest > 0.0), dtype=np.bool_)
+
+
+def cornish_fisher_is_valid(confidence: float, skew: float, excess_kurtosis: float) -> bool:
+    """Scalar form of :func:`cornish_fisher_valid_array` taking the user's confidence."""
+    alpha = validate_confidence(confidence)
+    return bool(cornish_fisher_valid_array(alpha, skew, excess_kurtosis))
+
+
+def cornish_fisher_invalid_reason(
+    confidence: float, skew: float, excess_kurtosis: float, horizon_days: int = 1
+) -> str:
+    """The sentence a user reads when Cornish-Fisher is refused (moments as the model used
+    them, i.e. already scaled to the horizon)."""
+    scaled = "" if horizon_days == 1 else f" (scaled to {horizon_days} days)"
+    return (
+        f"Cornish-Fisher is not valid for skew {skew:.3g} and excess kurtosis "
+        f"{excess_kurtosis:.3g}{scaled}: its adjusted quantile does not rise steadily from "
+        f"the far loss tail through the {format_confidence(confidence)} level to the centre "
+        "(Maillard 2012), so its VaR and CVaR would be artefacts of the expansion, not loss "
+        "estimates."
+    )
+
+
 def _psd_factor(cov: FloatArray) -> FloatArray:
     """A matrix L with L L' = cov; clips negative eigenvalues when Cholesky refuses (§1.4)."""
     try:
@@ -356,12 +451,53 @@ def simulate_normal_pnl(
         size = min(chunk, simulations - start)
         z = rng.standard_normal((size, horizon_days, n_assets))
         daily = mean + z @ factor.T
-        growth = np.expm1(np.log1p(np.maximum(daily, -1.0)).sum(axis=1))
+        with np.errstate(divide="ignore"):  # a -100 % day: log 0 = -inf, growth -1, exact
+            growth = np.expm1(np.log1p(np.maximum(daily, -1.0)).sum(axis=1))
         out[start : start + size] = growth @ values
     return out
 
 
 # --------------------------------------------------------------------------- top level
+
+
+class _MethodRisk(NamedTuple):
+    """One method's VaR/ES in currency, the scenarios behind it, and what was really used."""
+
+    risk: VarEs
+    observations: int
+    method_used: VarMethod
+    fallback_reason: str | None = None
+
+
+def _historical(matrix: FloatArray, values: FloatArray, confidence: float, horizon: int) -> VarEs:
+    windows = aggregate_returns(matrix, horizon)
+    return historical_var_es(windows @ values, confidence)
+
+
+def _cornish_fisher(
+    matrix: FloatArray, values: FloatArray, confidence: float, horizon: int
+) -> _MethodRisk:
+    """Modified VaR/ES when the expansion is valid for the horizon's moments, else the
+    historical figures with the reason (a refusal only when even history is too short)."""
+    mom = sample_moments(matrix @ values)
+    skew = mom.skew / math.sqrt(horizon)
+    kurt = mom.excess_kurtosis / horizon
+    if cornish_fisher_is_valid(confidence, skew, kurt):
+        scaled = cornish_fisher_var_es(
+            horizon * mom.mean, math.sqrt(horizon) * mom.std_population, skew, kurt, confidence
+        )
+        return _MethodRisk(scaled, len(matrix), "cornish_fisher")
+    reason = cornish_fisher_invalid_reason(confidence, skew, kurt, horizon)
+    required = MIN_HISTORY + horizon - 1
+    if matrix.shape[0] < required:
+        raise ValidationFailed(
+            f"{reason} The historical fallback needs at least {required} returns; "
+            f"got {matrix.shape[0]}.",
+            code="cornish_fisher_invalid",
+            details={"skew": skew, "excess_kurtosis": kurt, "required": required},
+        )
+    fallback = _historical(matrix, values, confidence, horizon)
+    return _MethodRisk(fallback, matrix.shape[0] - horizon + 1, "historical", reason)
 
 
 def _method_var_es(
@@ -372,34 +508,25 @@ def _method_var_es(
     horizon: int,
     simulations: int,
     seed: int | np.random.Generator | None,
-) -> tuple[VarEs, int]:
+) -> _MethodRisk:
     """VaR/ES in currency for one method, plus the number of scenarios behind it."""
     if method == "historical":
         require_history(matrix.shape[0], MIN_HISTORY + horizon - 1)
-        windows = aggregate_returns(matrix, horizon)
-        return historical_var_es(windows @ values, confidence), windows.shape[0]
+        risk = _historical(matrix, values, confidence, horizon)
+        return _MethodRisk(risk, matrix.shape[0] - horizon + 1, method)
     if method == "parametric":
         mu_p = float(matrix.mean(axis=0) @ values)
         cov = np.atleast_2d(np.cov(matrix, rowvar=False, ddof=1))
         sigma_p = math.sqrt(max(float(values @ cov @ values), 0.0))
-        return gaussian_var_es(horizon * mu_p, math.sqrt(horizon) * sigma_p, confidence), len(
-            matrix
-        )
+        risk = gaussian_var_es(horizon * mu_p, math.sqrt(horizon) * sigma_p, confidence)
+        return _MethodRisk(risk, len(matrix), method)
     if method == "cornish_fisher":
-        mom = sample_moments(matrix @ values)
-        scaled = cornish_fisher_var_es(
-            horizon * mom.mean,
-            math.sqrt(horizon) * mom.std_population,
-            mom.skew / math.sqrt(horizon),
-            mom.excess_kurtosis / horizon,
-            confidence,
-        )
-        return scaled, len(matrix)
+        return _cornish_fisher(matrix, values, confidence, horizon)
     _check_simulations(simulations, horizon * matrix.shape[1])
     rng = np.random.default_rng(seed)
     cov = np.atleast_2d(np.cov(matrix, rowvar=False, ddof=1))
     pnl = simulate_normal_pnl(matrix.mean(axis=0), cov, values, horizon, simulations, rng)
-    return historical_var_es(pnl, confidence), simulations
+    return _MethodRisk(historical_var_es(pnl, confidence), simulations, method)
 
 
 def _check_simulations(simulations: int, draws_per_simulation: int) -> None:
@@ -438,6 +565,39 @@ def plain_sentence(confidence: float, amount: float, horizon_days: int) -> str:
     )
 
 
+_CAP_TOLERANCE: Final[float] = 1e-9
+"""Relative excess over the portfolio value that counts as rounding, not as a capped model."""
+
+
+def _cap_long_only(risk: VarEs, value: float, method: str) -> tuple[VarEs, str | None]:
+    """Cap VaR and ES of a long-only portfolio at its value, with a note when it bites.
+
+    A long position's simple return is never below -100 %, so a loss above the position's
+    value is impossible, whatever a fitted Gaussian or Cornish-Fisher tail says. Capping is
+    exactly what censoring the model at -100 % does to the VaR (the quantile of
+    ``max(R, -1)`` is ``max(q, -1)``). For the ES it is the conservative choice: the ES of
+    the censored model is at most 100 % and at most the model's ES, so ``min(ES, 100 %)`` is
+    an upper bound that needs no method-specific integral. The note is the honest part: a
+    model that needs the cap is telling the user its tail is unreliable for this series.
+    Historical and Monte Carlo figures stay within the value by construction; the cap only
+    removes float rounding there, silently.
+    """
+    var, es = min(risk.var, value), min(risk.es, value)
+    limit = value * (1.0 + _CAP_TOLERANCE)
+    if risk.var <= limit and risk.es <= limit:
+        return VarEs(var, es), None
+    over = [
+        f"{name} {100.0 * (amount / value):,.2f} %"
+        for name, amount in (("VaR", risk.var), ("CVaR", risk.es))
+        if amount > limit
+    ]
+    note = (
+        f"The {method.replace('_', '-')} model implies a loss above the portfolio's value "
+        f"({', '.join(over)}), which a long-only portfolio cannot suffer: capped at 100 %."
+    )
+    return VarEs(var, es), note
+
+
 def _result(
     method: str,
     confidence: float,
@@ -446,11 +606,16 @@ def _result(
     risk: VarEs,
     observations: int,
     note: str | None,
+    *,
+    method_used: str | None = None,
+    fallback_reason: str | None = None,
+    capped: bool = False,
 ) -> VarResult:
     var_amount = max(risk.var, 0.0)
     cvar_amount = max(risk.es, var_amount)
-    var_pct = 100.0 * var_amount / gross if gross > 0 else 0.0
-    cvar_pct = 100.0 * cvar_amount / gross if gross > 0 else 0.0
+    # 100 * (a / g), not 100 * a / g: a loss of exactly the value is then exactly 100 %
+    var_pct = 100.0 * (var_amount / gross) if gross > 0 else 0.0
+    cvar_pct = 100.0 * (cvar_amount / gross) if gross > 0 else 0.0
     return VarResult(
         method=method,
         confidence=float(confidence),
@@ -463,7 +628,10 @@ def _result(
         band=classify_band(var_pct),
         sentence=plain_sentence(confidence, var_amount, horizon),
         observations=observations,
+        method_used=method_used or method,
         note=note,
+        fallback_reason=fallback_reason,
+        capped=capped,
     )
 
 
@@ -483,6 +651,10 @@ def compute_var(
     the same column order as ``holdings`` (current value of each holding, e.g. ZAR; a
     scalar for one asset). Rows must be aligned dates. An empty or all-zero portfolio
     returns a zero result with a note instead of an error: there is simply nothing at risk.
+
+    Cornish-Fisher outside its validity domain falls back to historical (``method_used``,
+    ``fallback_reason``); a long-only portfolio's VaR and CVaR never exceed its value
+    (``capped``). Every such event is also said in ``note``, the text the UI shows.
     """
     validate_confidence(confidence)
     horizon = validate_horizon(horizon_days)
@@ -501,8 +673,26 @@ def compute_var(
         )
     matrix = _as_return_matrix(returns, values.size)
     require_history(matrix.shape[0])
-    risk, observations = _method_var_es(
-        checked, matrix, values, confidence, horizon, simulations, seed
+    outcome = _method_var_es(checked, matrix, values, confidence, horizon, simulations, seed)
+    notes: list[str] = []
+    if outcome.fallback_reason:
+        notes.append(f"{outcome.fallback_reason} Historical VaR and CVaR are shown instead.")
+    risk, cap_note = outcome.risk, None
+    if bool(np.all(values >= 0.0)):  # shorts can lose more than the gross value
+        risk, cap_note = _cap_long_only(risk, gross, outcome.method_used)
+    if cap_note:
+        notes.append(cap_note)
+    if risk.var <= 0:
+        notes.append("No loss is expected at this confidence level.")
+    return _result(
+        checked,
+        confidence,
+        horizon,
+        gross,
+        risk,
+        outcome.observations,
+        " ".join(notes) or None,
+        method_used=outcome.method_used,
+        fallback_reason=outcome.fallback_reason,
+        capped=cap_note is not None,
     )
-    note = None if risk.var > 0 else "No loss is expected at this confidence level."
-    return _result(checked, confidence, horizon, gross, risk, observations, note)

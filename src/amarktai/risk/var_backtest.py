@@ -9,16 +9,24 @@ T = 250, 99 %: a VaR that is never breached is too conservative).
 
 Kupiec uses all T forecast days; Christoffersen uses the T-1 transitions between them,
 the convention most code follows (the exact joint LR would use T-1 in both).
+
+The forecasts are the figures ``var.compute_var`` would have shown on each day, so the test
+is of what the user sees: a Cornish-Fisher window outside the expansion's validity domain
+falls back to that window's historical VaR (counted in ``fallback_forecasts``, said in
+``note``), and every forecast lies in [0, 1]: a VaR is shown floored at zero ("no loss
+expected", breached by any loss), and a series of simple returns (>= -100 %) cannot lose
+more than everything. Before this, an invalid expansion kept negative forecasts (the
+"quantile" above zero), so small gains counted as breaches of a VaR nobody was shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from scipy.special import xlogy
 
@@ -28,7 +36,9 @@ from amarktai.risk.var import (
     FloatArray,
     VarMethod,
     as_return_array,
+    cornish_fisher_valid_array,
     cornish_fisher_z_array,
+    format_confidence,
     require_history,
     validate_confidence,
     validate_method,
@@ -79,6 +89,16 @@ class VarBacktestResult:
     christoffersen: IndependenceTest
     conditional_coverage: LikelihoodRatioTest
     verdict: str
+    fallback_forecasts: int = 0
+    """Forecasts where Cornish-Fisher was invalid and the window's historical VaR was used."""
+    note: str | None = None
+
+
+class RollingForecasts(NamedTuple):
+    """One-day VaR forecasts in [0, 1] and, per forecast, whether it fell back to historical."""
+
+    var: FloatArray
+    fell_back: NDArray[np.bool_]
 
 
 def _lr_test(statistic: float, dof: int) -> LikelihoodRatioTest:
@@ -123,15 +143,18 @@ def christoffersen_independence(hits: ArrayLike) -> IndependenceTest:
     return IndependenceTest(n00, n01, n10, n11, _lr_test(-2.0 * (restricted - unrestricted), 1))
 
 
-def _rolling_windows(
-    returns: FloatArray, window: int, reducer: Callable[[FloatArray], FloatArray]
-) -> FloatArray:
+Reducer = Callable[[FloatArray], tuple[FloatArray, NDArray[np.bool_]]]
+
+
+def _rolling_windows(returns: FloatArray, window: int, reducer: Reducer) -> RollingForecasts:
     """Apply ``reducer`` (row-wise over windows) in chunks, so memory is bounded for long
     histories: a naive window matrix is (T - window) x window floats."""
     views = np.lib.stride_tricks.sliding_window_view(returns[:-1], window)
     chunk = max(1, _CHUNK_FLOATS // window)
     parts = [reducer(views[i : i + chunk]) for i in range(0, views.shape[0], chunk)]
-    return np.concatenate(parts)
+    var = np.concatenate([p[0] for p in parts])
+    fell_back = np.concatenate([p[1] for p in parts])
+    return RollingForecasts(np.clip(var, 0.0, 1.0), fell_back)
 
 
 def _row_moments(block: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -145,31 +168,45 @@ def _row_moments(block: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray,
     return mean, std, skew, kurt
 
 
+def _none_fell_back(forecast: Callable[[FloatArray], FloatArray]) -> Reducer:
+    def reducer(block: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+        return np.asarray(forecast(block), dtype=np.float64), np.zeros(len(block), np.bool_)
+
+    return reducer
+
+
 def _var_reducer(
     method: VarMethod, alpha: float, seed: int | np.random.Generator | None
-) -> Callable[[FloatArray], FloatArray]:
+) -> Reducer:
     """Row-wise one-day VaR for each method, matching ``var.compute_var`` conventions.
 
     Monte Carlo uses common random numbers: one set of standard-normal draws shared by all
     windows, so ``VaR_t = -(mu_t + sigma_t * q_alpha(Z))``. For a one-day normal model this
     equals simulating each window separately, at a fraction of the cost.
+
+    Cornish-Fisher checks each window's (skew, excess kurtosis) against the validity domain
+    and uses the historical quantile of the windows that fail, as ``compute_var`` does.
     """
     if method == "historical":
-        return lambda b: -np.quantile(b, alpha, axis=1, method="linear")
+        return _none_fell_back(lambda b: -np.quantile(b, alpha, axis=1, method="linear"))
     if method == "parametric":
         z = float(stats.norm.ppf(alpha))
-        return lambda b: -(b.mean(axis=1) + z * b.std(axis=1, ddof=1))
+        return _none_fell_back(lambda b: -(b.mean(axis=1) + z * b.std(axis=1, ddof=1)))
     if method == "cornish_fisher":
 
-        def cf(block: FloatArray) -> FloatArray:
+        def cf(block: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
             mean, std, skew, kurt = _row_moments(block)
             z_cf = cornish_fisher_z_array(alpha, skew, kurt)
-            return np.asarray(-(mean + z_cf * std), dtype=np.float64)
+            var = np.asarray(-(mean + z_cf * std), dtype=np.float64)
+            invalid = ~cornish_fisher_valid_array(alpha, skew, kurt)
+            if invalid.any():
+                var[invalid] = -np.quantile(block[invalid], alpha, axis=1, method="linear")
+            return var, invalid
 
         return cf
     draws = np.random.default_rng(seed).standard_normal(ROLLING_MC_SIMULATIONS)
     z_mc = float(np.quantile(draws, alpha, method="linear"))
-    return lambda b: -(b.mean(axis=1) + z_mc * b.std(axis=1, ddof=1))
+    return _none_fell_back(lambda b: -(b.mean(axis=1) + z_mc * b.std(axis=1, ddof=1)))
 
 
 def rolling_var(
@@ -180,7 +217,21 @@ def rolling_var(
     method: VarMethod | str = "historical",
     seed: int | np.random.Generator | None = None,
 ) -> FloatArray:
-    """One-day VaR forecasts (positive loss fractions) for days ``window .. T-1``."""
+    """One-day VaR forecasts (loss fractions in [0, 1]) for days ``window .. T-1``."""
+    return rolling_forecasts(
+        returns, window=window, confidence=confidence, method=method, seed=seed
+    ).var
+
+
+def rolling_forecasts(
+    returns: ArrayLike,
+    *,
+    window: int = DEFAULT_WINDOW,
+    confidence: float = 0.95,
+    method: VarMethod | str = "historical",
+    seed: int | np.random.Generator | None = None,
+) -> RollingForecasts:
+    """``rolling_var`` plus which forecasts fell back from Cornish-Fisher to historical."""
     alpha = validate_confidence(confidence)
     checked = validate_method(str(method))
     arr = as_return_array(returns, ndim=1)
@@ -225,7 +276,8 @@ def backtest_var(
 ) -> VarBacktestResult:
     """Rolling one-day VaR over ``returns`` (portfolio simple returns) with coverage tests."""
     arr = as_return_array(returns, ndim=1)
-    forecasts = rolling_var(arr, window=window, confidence=confidence, method=method, seed=seed)
+    rolled = rolling_forecasts(arr, window=window, confidence=confidence, method=method, seed=seed)
+    forecasts = rolled.var
     realised = arr[window:]
     hits = realised < -forecasts
     count, total = int(hits.sum()), int(hits.size)
@@ -248,4 +300,16 @@ def backtest_var(
         christoffersen=independence,
         conditional_coverage=cc,
         verdict=_describe(count, expected, kupiec, independence.test),
+        fallback_forecasts=int(rolled.fell_back.sum()),
+        note=_fallback_note(int(rolled.fell_back.sum()), total, confidence),
+    )
+
+
+def _fallback_note(fell_back: int, total: int, confidence: float) -> str | None:
+    if fell_back == 0:
+        return None
+    return (
+        f"Cornish-Fisher was outside its validity domain (its adjusted quantile does not "
+        f"rise steadily through the {format_confidence(confidence)} loss tail) in "
+        f"{fell_back} of {total} windows; those days use the window's historical VaR."
     )

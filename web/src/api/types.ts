@@ -362,6 +362,12 @@ export interface VarResult {
   sentence: string;
   observations: number;
   note: string | null;
+  /** The method whose figures these are (historical when Cornish-Fisher fell back). */
+  method_used?: string;
+  /** Why `method` was not used; null when it was. */
+  fallback_reason?: string | null;
+  /** The model implied a loss above a long-only portfolio's value: capped at 100%. */
+  capped?: boolean;
   scope: string;
   holdings?: Array<{ asset: string; qty: Decimal; price: Decimal; value: Decimal }>;
 }
@@ -386,6 +392,9 @@ export interface VarBacktest {
   christoffersen: { test: TestStat; n00?: number; n01?: number; n10?: number; n11?: number };
   conditional_coverage?: TestStat;
   verdict: string;
+  /** Forecasts where Cornish-Fisher was invalid and the window's historical VaR was used. */
+  fallback_forecasts?: number;
+  note?: string | null;
 }
 
 export interface MonteCarlo {

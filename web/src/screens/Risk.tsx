@@ -10,6 +10,7 @@ import { fanFromPercentiles, type Bin } from "../lib/chartData";
 import { hasPath, useApiPaths } from "../lib/capabilities";
 import { formatDateTime, formatNumber, formatPercent, formatSignedZAR, formatZAR } from "../lib/format";
 import { useResource } from "../lib/useResource";
+import { fellBack, varMethodNotes } from "../lib/varNotes";
 import { useLiveReload } from "../live/LiveContext";
 
 const METHODS = [
@@ -65,6 +66,7 @@ function VarPanel() {
   const results = data.state === "ready" ? data.data : [];
   const main = results.find((r): r is VarResult => !(r instanceof Error));
   const allFailed = data.state === "ready" && main === undefined;
+  const methodNotes = varMethodNotes(METHODS, results);
   return (
     <Panel title="Value at Risk" description="Losses on today's portfolio that should only be exceeded on the worst days, by four methods.">
       <div className="toolbar">
@@ -91,7 +93,11 @@ function VarPanel() {
                   if (!r || r instanceof Error) return <tr key={m.id}><td>{m.label}</td><td colSpan={4} className="muted">{r ? describeError(r) : "—"}</td></tr>;
                   return (
                     <tr key={m.id}>
-                      <td>{m.label}</td>
+                      <td>
+                        {m.label}
+                        {fellBack(r) && <> <span className="badge badge-warning" title={r.fallback_reason ?? undefined}>shows {r.method_used}</span></>}
+                        {r.capped && <> <span className="badge badge-warning">capped at 100%</span></>}
+                      </td>
                       <td className="num">{formatZAR(r.var_amount)}</td>
                       <td className="num">{formatPercent(r.var_percent / 100, 3)}</td>
                       <td className="num">{formatZAR(r.cvar_amount)}</td>
@@ -102,6 +108,9 @@ function VarPanel() {
               </tbody>
             </table>
           </div>
+          {methodNotes.map((n) => (
+            <InlineAlert key={n.method} kind="info"><span data-testid={`var-note-${n.method}`}><strong>{n.label}:</strong> {n.text}</span></InlineAlert>
+          ))}
           <p className="muted small">Portfolio value {formatZAR(main.portfolio_value)} · {formatNumber(main.observations, 0)} daily returns</p>
         </>
       )}
@@ -180,6 +189,7 @@ function BacktestPanel() {
       {data.state === "ready" && (
         <>
           <p data-testid="backtest-verdict">{data.data.verdict}</p>
+          {data.data.note && <InlineAlert kind="info">{data.data.note}</InlineAlert>}
           <dl className="stats">
             <div><dt>Breaches</dt><dd>{data.data.breaches} / {formatNumber(data.data.expected_breaches, 1)} expected</dd></div>
             <div><dt>Breach rate</dt><dd>{formatPercent(data.data.breach_rate)}</dd></div>

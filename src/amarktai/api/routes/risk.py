@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import Field
 
 from amarktai.api.deps import Caller, CallerDep, LedgerDep, RuntimeDep, SessionDep, TraderDep
-from amarktai.api.schemas import RequestModel
+from amarktai.api.schemas import RequestModel, ResponseModel
 from amarktai.engine.repository import TradingRepository
 from amarktai.kit.errors import Forbidden, ValidationFailed
 from amarktai.ledger.service import LedgerService
@@ -49,8 +49,10 @@ the same answer."""
 SCOPE_HELP = '"user" (your whole portfolio, the default) or "bot:<bot id>"'
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     422: {
-        "description": "bad confidence/horizon/method, too many simulations, or fewer "
-        "than 30 returns (`insufficient_history`, details.count)"
+        "description": "bad confidence/horizon/method, too many simulations, fewer "
+        "than 30 returns (`insufficient_history`, details.count), or Cornish-Fisher outside "
+        "its validity domain with too little history for the historical fallback "
+        "(`cornish_fisher_invalid`)"
     },
     404: {"description": "no such bot of yours"},
 }
@@ -99,7 +101,42 @@ async def _bot_scope(ledger: LedgerService, user_id: str, scope: str) -> str | N
     raise ValidationFailed(f"scope must be {SCOPE_HELP}", code="invalid_scope")
 
 
-@router.get("/risk/var", responses=BAD_INPUT)
+class VarOut(ResponseModel):
+    """VaR/CVaR of today's portfolio as the risk screen shows it."""
+
+    method: str = Field(description="the method asked for")
+    method_used: str = Field(
+        description="the method whose figures these are: `method`, or `historical` when "
+        "Cornish-Fisher is outside its validity domain (see `fallback_reason`)"
+    )
+    fallback_reason: str | None = Field(
+        description="why `method` was not used, in plain words (Cornish-Fisher's skew and "
+        "excess kurtosis outside the domain where its quantile is monotone); null otherwise"
+    )
+    confidence: float
+    horizon_days: int
+    portfolio_value: float = Field(description="gross value (sum of absolute holdings), ZAR")
+    var_amount: float = Field(description="VaR as a positive loss in ZAR (0 = no loss expected)")
+    var_percent: float = Field(description="VaR in percent of `portfolio_value` (3.3 = 3.3 %)")
+    cvar_amount: float = Field(description="expected shortfall (CVaR), >= var_amount")
+    cvar_percent: float
+    capped: bool = Field(
+        description="true when the model implied a loss above a long-only portfolio's value "
+        "and VaR/CVaR were capped at 100 % (said in `note`)"
+    )
+    band: Literal["green", "amber", "red"] = Field(description="green < 5 %, red > 10 % VaR")
+    sentence: str = Field(description="the plain-language VaR sentence")
+    observations: int = Field(description="scenarios behind the figure (days or draws)")
+    note: str | None = Field(
+        description="what the user must read with the figure: a fallback, a cap, "
+        "no loss expected, or an empty / all-cash portfolio"
+    )
+    scope: str
+    holdings: list[dict[str, str]]
+    history: dict[str, Any] | None
+
+
+@router.get("/risk/var", responses=BAD_INPUT, response_model=VarOut)
 async def var(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -118,7 +155,9 @@ async def var(
 ) -> dict[str, Any]:
     """Value at Risk and CVaR of today's portfolio, with its colour band and plain sentence.
 
-    An empty portfolio answers 200 with zero VaR and a note."""
+    An empty portfolio answers 200 with zero VaR and a note. Cornish-Fisher outside its
+    validity domain answers with historical figures (`method_used`, `fallback_reason`,
+    `note`); no method reports more than 100 % of a long-only portfolio (`capped`)."""
     portfolio = await _portfolio(runtime, ledger, caller, scope)
     result, history = portfolio_var(
         portfolio, method=method, confidence=confidence, horizon_days=horizon_days,
@@ -144,7 +183,11 @@ async def var_backtest(
     seed: int | None = None,
     lookback_days: int | None = None,
 ) -> dict[str, Any]:
-    """Rolling one-day VaR over the history: breaches, Kupiec POF, Christoffersen."""
+    """Rolling one-day VaR over the history: breaches, Kupiec POF, Christoffersen.
+
+    Forecasts are the figures the VaR endpoint would have shown (in [0, 1]); Cornish-Fisher
+    windows outside its validity domain use that window's historical VaR, counted in
+    `fallback_forecasts` and explained in `note`."""
     portfolio = await _portfolio(runtime, ledger, caller, scope)
     if not portfolio.risky:
         raise ValidationFailed(EMPTY_NOTE, code="nothing_at_risk")
