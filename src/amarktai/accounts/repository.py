@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from amarktai.accounts.models import (
@@ -37,6 +39,45 @@ class AccountsRepository:
 
     async def login_attempt(self, email: str) -> LoginAttempt | None:
         return await self.s.get(LoginAttempt, email.lower())
+
+    async def reserve_login_attempt(self, email: str, now: datetime) -> int | None:
+        """Count one more login attempt for `email` before its password is checked, in one
+        upsert conditional on the address not being locked out at `now`; answers the new
+        count, or None when it is locked (nothing changed).
+
+        Counting before the check, not after it, is what bounds the password checks: the
+        statement is atomic (no read-then-write, no racing first INSERT), and the row it
+        writes stays locked until this transaction ends (a row lock on PostgreSQL, the
+        database's write lock on SQLite), so parallel attempts for one address take their
+        turns and each sees the count and lockout its predecessors committed."""
+        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(LoginAttempt)
+            .values(email=email.lower(), failures=1)
+            .on_conflict_do_update(
+                index_elements=[LoginAttempt.email],
+                set_={"failures": LoginAttempt.failures + 1},
+                where=or_(LoginAttempt.locked_until.is_(None), LoginAttempt.locked_until <= now),
+            )
+            .returning(LoginAttempt.failures)
+        )
+        failures = (await self.s.execute(stmt)).scalar_one_or_none()
+        return None if failures is None else int(failures)
+
+    async def record_login_failure(
+        self, email: str, now: datetime, locked_until: datetime | None
+    ) -> None:
+        """Stamp a failed attempt already counted by `reserve_login_attempt` (whose row
+        lock this transaction still holds), locking the address out when asked."""
+        values: dict[str, datetime] = {"last_failure_at": now}
+        if locked_until is not None:
+            values["locked_until"] = locked_until
+        await self.s.execute(
+            update(LoginAttempt).where(LoginAttempt.email == email.lower()).values(**values)
+        )
+
+    async def clear_login_attempts(self, email: str) -> None:
+        await self.s.execute(delete(LoginAttempt).where(LoginAttempt.email == email.lower()))
 
     async def token_by_hash(self, token_hash: str) -> RefreshToken | None:
         return (

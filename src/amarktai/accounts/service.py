@@ -18,7 +18,6 @@ from amarktai.accounts.models import (
     ROLES,
     ApiKey,
     AuthSession,
-    LoginAttempt,
     RecoveryCode,
     RefreshToken,
     User,
@@ -155,39 +154,41 @@ class AccountsService:
     ) -> TokenPair:
         email = email.strip().lower()
         now = self.clock.now()
-        attempt = await self.repo.login_attempt(email)
-        if attempt and attempt.locked_until and attempt.locked_until > now:
-            wait = int((attempt.locked_until - now).total_seconds()) + 1
+        # The attempt is counted before the password is checked (see
+        # `reserve_login_attempt`), so a burst of parallel guesses gets the free attempts
+        # and no more; a success clears the count, and an answer that records nothing
+        # (mfa_required, a crash) rolls the reservation back with the request.
+        failures = await self.repo.reserve_login_attempt(email, now)
+        if failures is None:
+            attempt = await self.repo.login_attempt(email)
+            until = attempt.locked_until if attempt and attempt.locked_until else now
+            wait = int((until - now).total_seconds()) + 1
             raise RateLimited("too many failed logins; try again later", retry_after=wait)
         user = await self.repo.user_by_email(email)
         ok = self.passwords.verify(user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active:
-            raise await self._login_failed(email, user, client, "bad_password")
+            raise await self._login_failed(email, user, client, "bad_password", failures)
         if user.totp_enabled:
             if not otp:
                 raise Unauthorized("two-factor code required", code="mfa_required")
             if not await self._check_second_factor(user, otp, now):
-                raise await self._login_failed(email, user, client, "bad_otp")
-        if attempt:
-            await self.s.delete(attempt)
+                raise await self._login_failed(email, user, client, "bad_otp", failures)
+        await self.repo.clear_login_attempts(email)
         await self._audit("auth.login", user.id, client, {})
         return await self._start_session(user, client)
 
     async def _login_failed(
-        self, email: str, user: User | None, client: ClientInfo, reason: str
+        self, email: str, user: User | None, client: ClientInfo, reason: str, failures: int
     ) -> Unauthorized:
+        """`failures` counts this attempt already (reserved before the password check)."""
         now = self.clock.now()
-        attempt = await self.repo.login_attempt(email)
-        if attempt is None:
-            attempt = LoginAttempt(email=email, failures=0)
-            self.s.add(attempt)
-        attempt.failures += 1
-        attempt.last_failure_at = now
-        over = attempt.failures - self.policy.free_attempts
+        over = failures - self.policy.free_attempts
+        locked_until = None
         if over >= 0:
             seconds = min(self.policy.lockout_base_s * 2**over, self.policy.lockout_max_s)
-            attempt.locked_until = now + timedelta(seconds=seconds)
-        details = {"email": email, "reason": reason, "failures": attempt.failures}
+            locked_until = now + timedelta(seconds=seconds)
+        await self.repo.record_login_failure(email, now, locked_until)
+        details = {"email": email, "reason": reason, "failures": failures}
         await self._audit("auth.login_failed", user.id if user else None, client, details)
         return Unauthorized("invalid credentials", code="invalid_credentials").keeping_writes()
 

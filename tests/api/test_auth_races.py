@@ -1,0 +1,103 @@
+"""Auth under concurrency, through the real API on SQLite and PostgreSQL: parallel wrong
+logins (lockout), parallel refreshes of one token (forking) and replayed TOTP codes.
+
+Requests are fired with `asyncio.gather` over the ASGI transport, so they interleave at
+every await (database round trips, lock waits) as they would behind a real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from tests.api.conftest import PASSWORD, Api
+
+from amarktai.accounts.models import AuditEntry, LoginAttempt
+
+PARALLEL = 50
+WRONG = "wrong password!"
+
+
+async def events(api: Api) -> list[str]:
+    async with api.runtime.sessions() as s:
+        return list((await s.execute(select(AuditEntry.event))).scalars())
+
+
+def count_password_checks(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record every password verification the service makes (their results, in order)."""
+    checks: list[bool] = []
+    real = api.runtime.passwords.verify
+
+    def verify(stored_hash: str | None, password: str) -> bool:
+        ok = real(stored_hash, password)
+        checks.append(ok)
+        return ok
+
+    monkeypatch.setattr(api.runtime.passwords, "verify", verify)
+    return checks
+
+
+# -- defect 5: lockout under concurrency ------------------------------------------------------
+@pytest.mark.parametrize("known", [True, False], ids=["known-user", "unknown-user"])
+async def test_parallel_wrong_logins_lock_out_without_500(
+    api: Api, monkeypatch: pytest.MonkeyPatch, known: bool
+) -> None:
+    email = "race@example.com"
+    if known:
+        await api.register(email)
+    free = api.runtime.settings.login_free_attempts
+    checks = count_password_checks(api, monkeypatch)
+
+    responses = await asyncio.gather(*(api.login(email, WRONG) for _ in range(PARALLEL)))
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {401: free, 429: PARALLEL - free}, statuses
+    # Only the reserved attempts reached a password check; the rest were refused first.
+    assert checks == [False] * free
+    assert all("Retry-After" in r.headers for r in responses if r.status_code == 429)
+    async with api.runtime.sessions() as s:
+        attempt = await s.get(LoginAttempt, email)
+    assert attempt is not None and attempt.failures == free
+    assert attempt.locked_until is not None and attempt.locked_until > api.clock.now()
+    # Locked: even the right password is refused, before it is checked.
+    r = await api.login(email)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 31
+    assert len(checks) == free
+    assert (await events(api)).count("auth.login_failed") == free
+
+
+async def test_parallel_logins_after_the_lock_expires_check_one_password(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a lockout each new failure locks again at once: of a parallel burst only one
+    request may test a password, and the lockout doubles."""
+    email = "again@example.com"
+    await api.register(email)
+    free = api.runtime.settings.login_free_attempts
+    for _ in range(free):
+        assert (await api.login(email, WRONG)).status_code == 401
+    api.clock.advance(timedelta(seconds=31))
+    checks = count_password_checks(api, monkeypatch)
+
+    responses = await asyncio.gather(*(api.login(email, WRONG) for _ in range(20)))
+
+    assert Counter(r.status_code for r in responses) == {401: 1, 429: 19}
+    assert checks == [False]
+    r = await api.login(email)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 61
+
+
+async def test_parallel_right_and_wrong_logins_never_500_and_success_clears(api: Api) -> None:
+    email = "mixed@example.com"
+    await api.register(email)
+    passwords = [PASSWORD if i % 10 == 0 else WRONG for i in range(PARALLEL)]
+    responses = await asyncio.gather(*(api.login(email, p) for p in passwords))
+    assert {r.status_code for r in responses} <= {200, 401, 429}
+    async with api.runtime.sessions() as s:
+        attempt = await s.get(LoginAttempt, email)
+    failures = attempt.failures if attempt else 0
+    # Failures recorded since the last success, never more than the free attempts.
+    assert failures <= api.runtime.settings.login_free_attempts
