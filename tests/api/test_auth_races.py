@@ -11,6 +11,7 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from tests.api.conftest import PASSWORD, Api
@@ -19,6 +20,10 @@ from amarktai.accounts.models import AuditEntry, LoginAttempt
 
 PARALLEL = 50
 WRONG = "wrong password!"
+
+
+async def refresh(api: Api, token: str) -> httpx.Response:
+    return await api.client.post("/api/v1/auth/refresh", json={"refresh_token": token})
 
 
 async def events(api: Api) -> list[str]:
@@ -101,3 +106,30 @@ async def test_parallel_right_and_wrong_logins_never_500_and_success_clears(api:
     failures = attempt.failures if attempt else 0
     # Failures recorded since the last success, never more than the free attempts.
     assert failures <= api.runtime.settings.login_free_attempts
+
+
+# -- defect 6: refresh-token forking -----------------------------------------------------------
+async def test_parallel_refresh_has_one_winner_and_the_loser_kills_the_family(api: Api) -> None:
+    await api.register("fork@example.com")
+    for _ in range(3):
+        tokens = (await api.login("fork@example.com")).json()
+        first, second = await asyncio.gather(
+            refresh(api, tokens["refresh_token"]), refresh(api, tokens["refresh_token"])
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 401], (
+            first.text,
+            second.text,
+        )
+        winner = first if first.status_code == 200 else second
+        # The loser is treated as reuse: the session is revoked, the winner's pair with it.
+        assert (await refresh(api, winner.json()["refresh_token"])).status_code == 401
+        headers = {"Authorization": f"Bearer {winner.json()['access_token']}"}
+        assert (await api.client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    assert (await events(api)).count("auth.refresh_reuse") == 3
+
+
+async def test_many_parallel_refreshes_of_one_token_yield_at_most_one_pair(api: Api) -> None:
+    h = await api.user("fork2@example.com")
+    responses = await asyncio.gather(*(refresh(api, h["refresh"]) for _ in range(10)))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 401: 9}, statuses

@@ -84,6 +84,18 @@ class AccountsRepository:
             await self.s.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
         ).scalar_one_or_none()
 
+    async def use_refresh_token(self, token_id: str, now: datetime) -> bool:
+        """Mark a refresh token used, only if it is not yet: True for the one caller that
+        did it. Two parallel refreshes of one token both read it unused; this conditional
+        UPDATE lets exactly one of them rotate it (the other waits for the winner's row
+        lock, then matches nothing)."""
+        result = await self.s.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
     async def session_of_user(self, user_id: str, session_id: str) -> AuthSession | None:
         return (
             await self.s.execute(

@@ -242,8 +242,9 @@ class AccountsService:
         auth = await self.s.get(AuthSession, token.session_id)
         if auth is None or auth.revoked_at is not None or auth.expires_at <= now:
             raise Unauthorized()
-        if token.used_at is not None:
-            # A rotated token came back: someone holds a stolen copy. Kill the family.
+        if not await self.repo.use_refresh_token(token.id, now):
+            # A rotated token came back, or a parallel refresh of it won the race: two
+            # parties hold this token, one a stolen copy. Kill the family.
             auth.revoked_at = now
             auth.revoke_reason = "refresh_token_reuse"
             await self._audit("auth.refresh_reuse", auth.user_id, client, {"session": auth.id})
@@ -251,7 +252,6 @@ class AccountsService:
         user = await self.repo.user(auth.user_id)
         if user is None or not user.is_active:
             raise Unauthorized()
-        token.used_at = now
         auth.last_used_at = now
         auth.ip = client.ip or auth.ip
         return await self._issue(user, auth)
