@@ -12,9 +12,10 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import select
-from tests.api.conftest import PASSWORD, Api
+from tests.api.conftest import PASSWORD, Api, auth
 
 from amarktai.accounts.models import AuditEntry, LoginAttempt
 
@@ -133,3 +134,91 @@ async def test_many_parallel_refreshes_of_one_token_yield_at_most_one_pair(api: 
     responses = await asyncio.gather(*(refresh(api, h["refresh"]) for _ in range(10)))
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: 1, 401: 9}, statuses
+
+
+# -- defect 9: TOTP replay -----------------------------------------------------------------------
+async def enable_2fa(api: Api, email: str) -> tuple[dict[str, str], pyotp.TOTP, str, list[str]]:
+    """Enrol and confirm; answers the caller, its TOTP, the enrolment code and recovery codes."""
+    h = await api.user(email)
+    secret = (await api.client.post("/api/v1/auth/2fa/enroll", headers=auth(h))).json()["secret"]
+    totp = pyotp.TOTP(secret)
+    code = totp.at(api.clock.now())
+    r = await api.client.post("/api/v1/auth/2fa/verify", json={"code": code}, headers=auth(h))
+    assert r.status_code == 200, r.text
+    return h, totp, code, r.json()["recovery_codes"]
+
+
+async def test_a_totp_code_is_accepted_once(api: Api) -> None:
+    email = "replay@example.com"
+    _, totp, enrol_code, _ = await enable_2fa(api, email)
+    # The enrolment code was used: it cannot log in afterwards.
+    r = await api.login(email, otp=enrol_code)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+
+    api.clock.advance(timedelta(seconds=30))
+    code = totp.at(api.clock.now())
+    assert (await api.login(email, otp=code)).status_code == 200
+    for _ in range(2):  # the same code again, and again
+        r = await api.login(email, otp=code)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # A code of an earlier step is still inside the drift window, but older than the last
+    # accepted one: refused too.
+    api.clock.advance(timedelta(seconds=30))
+    assert (await api.login(email, otp=code)).status_code == 401
+    assert (await api.login(email, otp=totp.at(api.clock.now()))).status_code == 200
+
+
+async def test_parallel_logins_with_one_totp_code_let_one_in(api: Api) -> None:
+    email = "twice@example.com"
+    _, totp, _, _ = await enable_2fa(api, email)
+    api.clock.advance(timedelta(seconds=30))
+    code = totp.at(api.clock.now())
+    responses = await asyncio.gather(*(api.login(email, otp=code) for _ in range(4)))
+    assert Counter(r.status_code for r in responses) == {200: 1, 401: 3}
+
+
+async def test_parallel_recovery_code_use_lets_one_in(api: Api) -> None:
+    email = "recover@example.com"
+    _, _, _, recovery = await enable_2fa(api, email)
+    responses = await asyncio.gather(*(api.login(email, otp=recovery[0]) for _ in range(4)))
+    assert Counter(r.status_code for r in responses) == {200: 1, 401: 3}
+    assert (await events(api)).count("2fa.recovery_code_used") == 1
+
+
+async def test_used_codes_cannot_regenerate_recovery_codes_or_disable_2fa(api: Api) -> None:
+    email = "reauth@example.com"
+    h, totp, enrol_code, _ = await enable_2fa(api, email)
+    url = "/api/v1/auth/2fa/recovery-codes"
+    r = await api.client.post(url, json={"code": enrol_code}, headers=auth(h))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_otp"
+
+    api.clock.advance(timedelta(seconds=30))
+    code = totp.at(api.clock.now())
+    first, second = await asyncio.gather(
+        *(api.client.post(url, json={"code": code}, headers=auth(h)) for _ in range(2))
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 422]
+
+    disable = {"password": PASSWORD, "code": code}
+    r = await api.client.post("/api/v1/auth/2fa/disable", json=disable, headers=auth(h))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "reauth_failed"
+    api.clock.advance(timedelta(seconds=30))
+    disable["code"] = totp.at(api.clock.now())
+    r = await api.client.post("/api/v1/auth/2fa/disable", json=disable, headers=auth(h))
+    assert r.status_code == 204
+    # Re-enrolling gets a new secret whose codes are checked afresh, at once.
+    secret = (await api.client.post("/api/v1/auth/2fa/enroll", headers=auth(h))).json()["secret"]
+    code = pyotp.TOTP(secret).at(api.clock.now())
+    r = await api.client.post("/api/v1/auth/2fa/verify", json={"code": code}, headers=auth(h))
+    assert r.status_code == 200, r.text
+
+
+async def test_parallel_recovery_code_reauth_passes_once(api: Api) -> None:
+    """Outside login (no lockout row to queue on): two parallel regenerations with one
+    recovery code, only one may spend it."""
+    h, _, _, recovery = await enable_2fa(api, "recover2@example.com")
+    url = "/api/v1/auth/2fa/recovery-codes"
+    responses = await asyncio.gather(
+        *(api.client.post(url, json={"code": recovery[1]}, headers=auth(h)) for _ in range(4))
+    )
+    assert Counter(r.status_code for r in responses) == {200: 1, 422: 3}

@@ -136,6 +136,31 @@ class AccountsRepository:
         )
         return list(rows.scalars())
 
+    async def use_recovery_code(self, code_id: str, now: datetime) -> bool:
+        """Mark a recovery code used, only if it is not yet: True for the one caller that
+        did it, so a code submitted twice in parallel passes once."""
+        result = await self.s.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def accept_totp_step(self, user_id: str, step: int) -> bool:
+        """Record `step` as the user's last accepted TOTP step if it is later than the one
+        stored: True when it was, i.e. the code may pass. Conditional in the UPDATE itself,
+        so of two parallel requests carrying one code only one passes (the other waits for
+        the row and then matches nothing)."""
+        result = await self.s.execute(
+            update(User)
+            .where(
+                User.id == user_id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
     async def delete_recovery_codes(self, user_id: str) -> None:
         for code in (
             await self.s.execute(select(RecoveryCode).where(RecoveryCode.user_id == user_id))

@@ -193,14 +193,19 @@ class AccountsService:
         return Unauthorized("invalid credentials", code="invalid_credentials").keeping_writes()
 
     async def _check_second_factor(self, user: User, otp: str, now: datetime) -> bool:
-        if user.totp_secret_enc and totp.verify_code(
-            self.vault.decrypt(user.totp_secret_enc), otp, now
-        ):
-            return True
+        """A TOTP code of a step later than the last one accepted, or an unused recovery
+        code. Either is spent by a conditional UPDATE before it counts, so each passes
+        once, even when parallel requests carry it (RFC 6238 §5.2)."""
+        if user.totp_secret_enc:
+            secret = self.vault.decrypt(user.totp_secret_enc)
+            step = totp.verify_code(secret, otp, now, after=user.totp_last_step)
+            if step is not None:
+                return await self.repo.accept_totp_step(user.id, step)
         wanted = totp.hash_recovery_code(otp)
         for code in await self.repo.unused_recovery_codes(user.id):
             if code.code_hash == wanted:
-                code.used_at = now
+                if not await self.repo.use_recovery_code(code.id, now):
+                    return False  # a parallel request spent it first
                 await self._audit("2fa.recovery_code_used", user.id, None, {})
                 return True
         return False
@@ -292,13 +297,17 @@ class AccountsService:
             raise Conflict("two-factor authentication is already enabled", code="2fa_enabled")
         secret = totp.new_secret()
         user.totp_secret_enc = self.vault.encrypt(secret)
+        user.totp_last_step = None  # no code of the new secret has been accepted yet
         uri = totp.provisioning_uri(secret, user.email)
         return Enrolment(secret, uri, totp.qr_png_base64(uri))
 
     async def confirm_totp(self, user: User, code: str) -> list[str]:
         if user.totp_enabled or not user.totp_secret_enc:
             raise Conflict("start enrolment first", code="2fa_not_pending")
-        if not totp.verify_code(self.vault.decrypt(user.totp_secret_enc), code, self.clock.now()):
+        secret = self.vault.decrypt(user.totp_secret_enc)
+        step = totp.verify_code(secret, code, self.clock.now(), after=user.totp_last_step)
+        # The enrolment code is spent like any other: it cannot log in afterwards.
+        if step is None or not await self.repo.accept_totp_step(user.id, step):
             raise ValidationFailed("the code is not valid", code="invalid_otp")
         user.totp_enabled = True
         codes = await self._new_recovery_codes(user)
@@ -332,6 +341,7 @@ class AccountsService:
             raise Forbidden("password or code is not valid", code="reauth_failed")
         user.totp_enabled = False
         user.totp_secret_enc = None
+        user.totp_last_step = None
         await self.repo.delete_recovery_codes(user.id)
         await self._audit("2fa.disabled", user.id, None, {})
 
