@@ -155,6 +155,9 @@ async def test_two_factor_enrol_login_recovery_disable(api: Api) -> None:
 
     assert_error(await api.login("hana@example.com"), 401, "mfa_required")
     assert_error(await api.login("hana@example.com", otp="123456"), 401, "invalid_credentials")
+    # The enrolment code is spent (each code passes once): log in with the next one.
+    assert_error(await api.login("hana@example.com", otp=code), 401, "invalid_credentials")
+    api.clock.advance(timedelta(seconds=30))
     ok = await api.login("hana@example.com", otp=totp.at(api.clock.now()))
     assert ok.status_code == 200
     assert (await api.login("hana@example.com", otp=recovery[0])).status_code == 200
@@ -166,6 +169,7 @@ async def test_two_factor_enrol_login_recovery_disable(api: Api) -> None:
         headers=auth(h),
     )
     assert_error(r, 403, "reauth_failed")
+    api.clock.advance(timedelta(seconds=30))  # the login spent this step's code
     r = await api.client.post(
         "/api/v1/auth/2fa/disable",
         json={"password": PASSWORD, "code": totp.at(api.clock.now())},

@@ -24,6 +24,9 @@ class User(Base):
     totp_secret_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The last TOTP time step (RFC 6238 counter) accepted for the current secret: only a
+    #: code of a later step passes, so each code is accepted once (§5.2). None: none yet.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class LoginAttempt(Base):

@@ -18,7 +18,6 @@ from amarktai.accounts.models import (
     ROLES,
     ApiKey,
     AuthSession,
-    LoginAttempt,
     RecoveryCode,
     RefreshToken,
     User,
@@ -168,51 +167,58 @@ class AccountsService:
     ) -> TokenPair:
         email = email.strip().lower()
         now = self.clock.now()
-        attempt = await self.repo.login_attempt(email)
-        if attempt and attempt.locked_until and attempt.locked_until > now:
-            wait = int((attempt.locked_until - now).total_seconds()) + 1
+        # The attempt is counted before the password is checked (see
+        # `reserve_login_attempt`), so a burst of parallel guesses gets the free attempts
+        # and no more; a success clears the count, and an answer that records nothing
+        # (mfa_required, a crash) rolls the reservation back with the request.
+        failures = await self.repo.reserve_login_attempt(email, now)
+        if failures is None:
+            attempt = await self.repo.login_attempt(email)
+            until = attempt.locked_until if attempt and attempt.locked_until else now
+            wait = int((until - now).total_seconds()) + 1
             raise RateLimited("too many failed logins; try again later", retry_after=wait)
         user = await self.repo.user_by_email(email)
         ok = self.passwords.verify(user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active:
-            raise await self._login_failed(email, user, client, "bad_password")
+            raise await self._login_failed(email, user, client, "bad_password", failures)
         if user.totp_enabled:
             if not otp:
                 raise Unauthorized("two-factor code required", code="mfa_required")
             if not await self._check_second_factor(user, otp, now):
-                raise await self._login_failed(email, user, client, "bad_otp")
-        if attempt:
-            await self.s.delete(attempt)
+                raise await self._login_failed(email, user, client, "bad_otp", failures)
+        await self.repo.clear_login_attempts(email)
         await self._audit("auth.login", user.id, client, {})
         return await self._start_session(user, client)
 
     async def _login_failed(
-        self, email: str, user: User | None, client: ClientInfo, reason: str
+        self, email: str, user: User | None, client: ClientInfo, reason: str, failures: int
     ) -> Unauthorized:
+        """`failures` counts this attempt already (reserved before the password check)."""
         now = self.clock.now()
-        attempt = await self.repo.login_attempt(email)
-        if attempt is None:
-            attempt = LoginAttempt(email=email, failures=0)
-            self.s.add(attempt)
-        attempt.failures += 1
-        attempt.last_failure_at = now
-        over = attempt.failures - self.policy.free_attempts
+        over = failures - self.policy.free_attempts
+        locked_until = None
         if over >= 0:
             seconds = min(self.policy.lockout_base_s * 2**over, self.policy.lockout_max_s)
-            attempt.locked_until = now + timedelta(seconds=seconds)
-        details = {"email": email, "reason": reason, "failures": attempt.failures}
+            locked_until = now + timedelta(seconds=seconds)
+        await self.repo.record_login_failure(email, now, locked_until)
+        details = {"email": email, "reason": reason, "failures": failures}
         await self._audit("auth.login_failed", user.id if user else None, client, details)
         return Unauthorized("invalid credentials", code="invalid_credentials").keeping_writes()
 
     async def _check_second_factor(self, user: User, otp: str, now: datetime) -> bool:
-        if user.totp_secret_enc and totp.verify_code(
-            self.vault.decrypt(user.totp_secret_enc), otp, now
-        ):
-            return True
+        """A TOTP code of a step later than the last one accepted, or an unused recovery
+        code. Either is spent by a conditional UPDATE before it counts, so each passes
+        once, even when parallel requests carry it (RFC 6238 §5.2)."""
+        if user.totp_secret_enc:
+            secret = self.vault.decrypt(user.totp_secret_enc)
+            step = totp.verify_code(secret, otp, now, after=user.totp_last_step)
+            if step is not None:
+                return await self.repo.accept_totp_step(user.id, step)
         wanted = totp.hash_recovery_code(otp)
         for code in await self.repo.unused_recovery_codes(user.id):
             if code.code_hash == wanted:
-                code.used_at = now
+                if not await self.repo.use_recovery_code(code.id, now):
+                    return False  # a parallel request spent it first
                 await self._audit("2fa.recovery_code_used", user.id, None, {})
                 return True
         return False
@@ -254,8 +260,9 @@ class AccountsService:
         auth = await self.s.get(AuthSession, token.session_id)
         if auth is None or auth.revoked_at is not None or auth.expires_at <= now:
             raise Unauthorized()
-        if token.used_at is not None:
-            # A rotated token came back: someone holds a stolen copy. Kill the family.
+        if not await self.repo.use_refresh_token(token.id, now):
+            # A rotated token came back, or a parallel refresh of it won the race: two
+            # parties hold this token, one a stolen copy. Kill the family.
             auth.revoked_at = now
             auth.revoke_reason = "refresh_token_reuse"
             self.ended.append(EndedSession(auth.user_id, auth.id, auth.revoke_reason))
@@ -264,7 +271,6 @@ class AccountsService:
         user = await self.repo.user(auth.user_id)
         if user is None or not user.is_active:
             raise Unauthorized()
-        token.used_at = now
         auth.last_used_at = now
         auth.ip = client.ip or auth.ip
         return await self._issue(user, auth)
@@ -308,13 +314,17 @@ class AccountsService:
             raise Conflict("two-factor authentication is already enabled", code="2fa_enabled")
         secret = totp.new_secret()
         user.totp_secret_enc = self.vault.encrypt(secret)
+        user.totp_last_step = None  # no code of the new secret has been accepted yet
         uri = totp.provisioning_uri(secret, user.email)
         return Enrolment(secret, uri, totp.qr_png_base64(uri))
 
     async def confirm_totp(self, user: User, code: str) -> list[str]:
         if user.totp_enabled or not user.totp_secret_enc:
             raise Conflict("start enrolment first", code="2fa_not_pending")
-        if not totp.verify_code(self.vault.decrypt(user.totp_secret_enc), code, self.clock.now()):
+        secret = self.vault.decrypt(user.totp_secret_enc)
+        step = totp.verify_code(secret, code, self.clock.now(), after=user.totp_last_step)
+        # The enrolment code is spent like any other: it cannot log in afterwards.
+        if step is None or not await self.repo.accept_totp_step(user.id, step):
             raise ValidationFailed("the code is not valid", code="invalid_otp")
         user.totp_enabled = True
         codes = await self._new_recovery_codes(user)
@@ -348,6 +358,7 @@ class AccountsService:
             raise Forbidden("password or code is not valid", code="reauth_failed")
         user.totp_enabled = False
         user.totp_secret_enc = None
+        user.totp_last_step = None
         await self.repo.delete_recovery_codes(user.id)
         await self._audit("2fa.disabled", user.id, None, {})
 

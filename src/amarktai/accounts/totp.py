@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
 import secrets
 from datetime import datetime
@@ -29,12 +30,23 @@ def qr_png_base64(uri: str) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def verify_code(secret: str, code: str, at: datetime) -> bool:
-    """Accept the current step and one step either side (clock drift)."""
+def verify_code(secret: str, code: str, at: datetime, *, after: int | None = None) -> int | None:
+    """The time step `code` is the code of, or None: the step at `at` or one either side
+    (clock drift), and only a step later than `after`, the last one accepted for this
+    secret. The caller records the step it accepts (conditionally: see
+    `AccountsRepository.accept_totp_step`), so that a code, or an older one, never
+    passes twice (RFC 6238 §5.2); that is why this answers the step, not a yes."""
     code = code.strip().replace(" ", "")
     if not code.isdigit() or len(code) != 6:
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)
+        return None
+    otp = pyotp.TOTP(secret)
+    current = otp.timecode(at)
+    for step in (current - 1, current, current + 1):
+        if after is not None and step <= after:
+            continue
+        if hmac.compare_digest(otp.generate_otp(step), code):
+            return step
+    return None
 
 
 def new_recovery_codes(count: int = RECOVERY_CODES) -> list[str]:

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import given
+from hypothesis import strategies as st
 
 from amarktai.accounts import totp
 from amarktai.accounts.passwords import Passwords
@@ -56,10 +58,26 @@ def test_access_token_expiry_and_tamper() -> None:
 def test_totp_window_and_format() -> None:
     secret = totp.new_secret()
     code = pyotp.TOTP(secret).at(NOW)
-    assert totp.verify_code(secret, code, NOW)
-    assert totp.verify_code(secret, code, NOW + timedelta(seconds=30))  # one step of drift
-    assert not totp.verify_code(secret, code, NOW + timedelta(seconds=95))
-    assert not totp.verify_code(secret, "abcdef", NOW)
+    step = pyotp.TOTP(secret).timecode(NOW)
+    assert totp.verify_code(secret, code, NOW) == step
+    assert totp.verify_code(secret, code, NOW + timedelta(seconds=30)) == step  # one step drift
+    assert totp.verify_code(secret, code, NOW - timedelta(seconds=30)) == step
+    assert totp.verify_code(secret, code, NOW + timedelta(seconds=95)) is None
+    assert totp.verify_code(secret, "abcdef", NOW) is None
     codes = totp.new_recovery_codes()
     assert len(set(codes)) == 10
     assert totp.hash_recovery_code(codes[0].upper()) == totp.hash_recovery_code(codes[0])
+
+
+@given(offset=st.integers(min_value=-45, max_value=75), last=st.integers(min_value=-3, max_value=3))
+def test_totp_code_only_for_a_step_after_the_last_accepted(offset: int, last: int) -> None:
+    """RFC 6238 §5.2: a step at or before the last accepted one never passes again, inside
+    the drift window or not."""
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    otp = pyotp.TOTP(secret)
+    at = NOW + timedelta(seconds=offset)
+    step = otp.timecode(NOW)
+    after = step + last
+    got = totp.verify_code(secret, otp.at(NOW), at, after=after)
+    in_window = abs(otp.timecode(at) - step) <= 1
+    assert got == (step if in_window and step > after else None)
