@@ -46,12 +46,28 @@ def next_status(current: str, action: Action) -> BotStatus:
     table = _TRANSITIONS[action]
     if current not in table:
         allowed = sorted(a for a, t in _TRANSITIONS.items() if current in t and a in USER_ACTIONS)
+        can = f" You can {' or '.join(allowed)} it." if allowed else ""
         raise Conflict(
-            f"cannot {action} a bot that is {current}",
+            f"Cannot {action} a bot that is {current}.{can}{_WAY_OUT.get(current, '')}",
             code="invalid_bot_transition",
-            details={"current_status": current, "action": action, "allowed": allowed},
+            details={
+                "current_status": current,
+                "action": action,
+                "allowed": allowed,
+                "hint": _WAY_OUT.get(current, "").strip() or None,
+            },
         )
     return table[current]
+
+
+# The way out of the states the platform sets, said where a user meets the refusal.
+_WAY_OUT = {
+    "halted": (
+        " A circuit breaker halted it: reset the breaker (Risk → Circuit breakers, or "
+        "POST /api/v1/risk/breakers/reset) and it becomes paused, ready to start again."
+    ),
+    "quarantined": " The platform quarantined it after repeated failures; it can only be stopped.",
+}
 
 
 def is_trading(status: str) -> bool:

@@ -136,7 +136,7 @@ class BotService:
         )
         if cash <= 0 and position.qty <= 0:
             raise Conflict(
-                "allocate capital to the bot before starting it",
+                "Allocate capital to the bot before starting it: it has no cash and no position.",
                 code="no_allocated_capital",
                 details={"current_status": bot.status, "allocated": "0", "asset": quote},
             )

@@ -41,5 +41,23 @@ def round_money(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
 
+def format_money(value: Decimal, asset: str = "ZAR") -> str:
+    """Money in a sentence, in the web app's convention (en-ZA): `R 1 234,56`, and other
+    assets to at most 8 decimals, `0,0005 BTC`. One format everywhere, so a message from
+    the server reads like the screen around it."""
+    if asset == "ZAR":
+        sign = "-" if value < 0 else ""
+        return f"{sign}R {_grouped(round_money(value.copy_abs()), 2)}"
+    exact = value.quantize(Decimal(1).scaleb(-8), rounding=ROUND_HALF_EVEN, context=EXACT)
+    text = _grouped(exact.copy_abs(), 8).rstrip("0").rstrip(",")
+    return f"{'-' if value < 0 else ''}{text} {asset}"
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    whole, _, fraction = f"{value:,.{places}f}".partition(".")
+    whole = whole.replace(",", " ")
+    return f"{whole},{fraction}" if fraction else whole
+
+
 def format_zar(value: Decimal) -> str:
-    return f"R{round_money(value):,.2f}".replace(",", " ")
+    return format_money(value, "ZAR")

@@ -23,6 +23,7 @@ from amarktai.kit.clock import Clock, SystemClock
 from amarktai.kit.errors import Conflict, DomainError, NotFound, ValidationFailed
 from amarktai.kit.hashchain import GENESIS, ChainBreak, verify_chain
 from amarktai.kit.ids import new_ids
+from amarktai.kit.money import format_money
 from amarktai.kit.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from amarktai.ledger import journal
 from amarktai.ledger.chain import LOCK, ChainPosting, payload, seal
@@ -798,11 +799,26 @@ def _check_floor(account: str, asset: str, before: Decimal, after: Decimal) -> N
         raise _shortfall(code, account, asset, before, CONTEXT.subtract(before, after))
 
 
+# What a person reads; `details` keep the account and the exact amounts for programs.
+_SHORTFALL_WORDS = {
+    "insufficient_free_capital": (
+        "Your free balance is {available} and this needs {required}: deposit, or free "
+        "capital from a bot, first."
+    ),
+    "insufficient_allocated_capital": (
+        "The bot's cash is {available} and this needs {required}: allocate more capital to the bot."
+    ),
+    "insufficient_position": "The bot holds {available} and this needs {required}.",
+}
+
+
 def _shortfall(
     code: str, account: str, asset: str, available: Decimal, required: Decimal
 ) -> Conflict:
     return Conflict(
-        f"{account} has {decimal_text(available)} {asset}, needs {decimal_text(required)}",
+        _SHORTFALL_WORDS[code].format(
+            available=format_money(available, asset), required=format_money(required, asset)
+        ),
         code=code,
         details={
             "account": account,

@@ -206,8 +206,8 @@ def test_result_sentence_band_and_decimal_holdings() -> None:
     result = compute_var(x, Decimal("123456.78"), confidence=0.95)
     assert result.sentence.startswith("With 95% confidence, you should not lose more than R")
     assert result.sentence.endswith(" over the next day.")
-    amount = f"{result.var_amount:,.2f}".replace(",", " ")
-    assert f"R{amount} " in result.sentence
+    whole, cents = f"{result.var_amount:,.2f}".split(".")
+    assert f"R {whole.replace(',', ' ')},{cents} " in result.sentence  # the app's en-ZA form
     assert result.band == classify_band(result.var_percent)
     ten = compute_var(x, 1000.0, confidence=0.975, horizon_days=10)
     assert "With 97.5% confidence" in ten.sentence
@@ -218,7 +218,7 @@ def test_sentence_matches_product_example() -> None:
     from amarktai.risk.var import plain_sentence
 
     assert plain_sentence(0.95, 1234.56, 1) == (
-        "With 95% confidence, you should not lose more than R1 234.56 over the next day."
+        "With 95% confidence, you should not lose more than R 1 234,56 over the next day."
     )
 
 

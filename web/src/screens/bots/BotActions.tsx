@@ -44,11 +44,14 @@ export function actionsFor(status: string): BotAction[] {
 
 /** A 409 from a lifecycle action, in words: "The bot is already running; you can pause or stop it." */
 export function describeActionError(err: unknown, action: BotAction): string {
-  if (err instanceof ApiError && err.status === 409 && typeof err.details === "object" && err.details !== null) {
-    const d = err.details as { current_status?: string; allowed?: string[] };
+  // Only a refused transition is described from its state; any other 409 (no capital, a
+  // shortfall) carries its own sentence, which names the way out.
+  if (err instanceof ApiError && err.status === 409 && err.code === "invalid_bot_transition" && typeof err.details === "object" && err.details !== null) {
+    const d = err.details as { current_status?: string; allowed?: string[]; hint?: string | null };
     if (d.current_status) {
       const allowed = d.allowed && d.allowed.length > 0 ? ` You can ${d.allowed.join(" or ")} it.` : "";
-      return `Cannot ${action}: the bot is ${d.current_status}.${allowed}`;
+      const hint = d.hint ? ` ${d.hint}` : "";
+      return `Cannot ${action}: the bot is ${d.current_status}.${allowed}${hint}`;
     }
   }
   return describeError(err);
