@@ -127,3 +127,23 @@ async def test_0007_totp_last_step_upgrades_empty_and_downgrades_keeping_users(
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT totp_last_step FROM users"))).scalar_one() is None
     await engine.dispose()
+
+
+async def test_0008_feature_settings_upgrades_and_downgrades(blank_url: str) -> None:
+    pool = {"poolclass": NullPool} if blank_url.startswith("postgresql") else {}
+    engine = make_engine(blank_url, **pool)
+    await upgrade(engine, "0008")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO feature_settings (feature, scope, updated_at) "
+                "VALUES ('backtests', 'trader', '2026-12-07 00:00:00+00:00')"
+            )
+        )
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade_to("0007"))
+        assert "feature_settings" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
+    await upgrade(engine)
+    async with engine.connect() as conn:  # back up: empty, so every feature is visible
+        assert (await conn.execute(text("SELECT count(*) FROM feature_settings"))).scalar() == 0
+    await engine.dispose()

@@ -182,6 +182,15 @@ export async function adminFlow(browser, env, admin) {
   await target.getByRole("button", { name: /^Activate/ }).click();
   await target.getByRole("button", { name: /^Deactivate/ }).waitFor();
 
+  // Feature show/hide: hide chat for viewers, then show it again (the API enforces it).
+  const chat = page.getByRole("checkbox", { name: "Chat commands visible to Viewers" });
+  await chat.waitFor();
+  check(await chat.isChecked(), "chat starts visible to viewers");
+  await chat.click();
+  await page.waitForFunction(() => !(/** @type {HTMLInputElement|null} */ (document.querySelector('input[aria-label="Chat commands visible to Viewers"]'))?.checked));
+  await chat.click();
+  await page.waitForFunction(() => Boolean(/** @type {HTMLInputElement|null} */ (document.querySelector('input[aria-label="Chat commands visible to Viewers"]'))?.checked));
+
   await page.getByRole("button", { name: "Verify chain" }).click();
   await page.getByText(/Chain OK: all \d+ entries verified/).waitFor();
   const rows = page.getByTestId("audit-row");

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from amarktai.accounts.features import Features, feature
 from amarktai.accounts.models import AuthSession, User
 from amarktai.accounts.service import AccountsService, ClientInfo
 from amarktai.db.engine import transaction
@@ -134,6 +135,17 @@ def require_role(minimum: str) -> Callable[[Caller], Coroutine[Any, Any, Caller]
 
 TraderDep = Annotated[Caller, Depends(require_role("trader"))]
 AdminDep = Annotated[Caller, Depends(require_role("admin"))]
+
+
+def require_feature(name: str) -> Any:
+    """A route dependency: 403 `feature_hidden` when an admin hid `name` for the
+    caller's role or for the installation (`accounts.features`)."""
+    feature(name)  # a typo in a route fails at import, not at request time
+
+    async def check(caller: CallerDep, session: SessionDep) -> None:
+        await Features(session).require(name, caller.user.role)
+
+    return Depends(check)
 
 
 def bot_service(session: SessionDep, runtime: RuntimeDep) -> BotService:

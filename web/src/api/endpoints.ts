@@ -15,6 +15,7 @@ import type {
   CursorPage,
   Decision,
   EquitySeries,
+  FeatureTable,
   Fill,
   Instrument,
   LedgerEntry,
@@ -47,6 +48,7 @@ export function endpoints(client: ApiClient) {
       login: (credentials: Credentials) => client.post<Tokens>(`${V1}/auth/login`, credentials, { auth: false }),
       logout: () => client.post<void>(`${V1}/auth/logout`),
       me: () => client.get<User>(`${V1}/auth/me`),
+      features: () => client.get<{ features: Record<string, boolean> }>(`${V1}/auth/features`),
       sessions: () => client.get<Session[]>(`${V1}/auth/sessions`),
       revokeSession: (id: string) => client.delete<void>(`${V1}/auth/sessions/${encodeURIComponent(id)}`),
       revokeAllSessions: () => client.delete<Record<string, number>>(`${V1}/auth/sessions`),
@@ -123,6 +125,8 @@ export function endpoints(client: ApiClient) {
       updateUser: (id: string, patch: UserPatch) => client.patch<User>(`${V1}/admin/users/${encodeURIComponent(id)}`, patch),
       audit: (limit: number, before?: number) => client.get<AuditPage>(`${V1}/admin/audit`, { query: { limit, before } }),
       verifyAudit: () => client.get<AuditVerification>(`${V1}/admin/audit/verify`),
+      features: () => client.get<FeatureTable>(`${V1}/admin/features`),
+      setFeature: (feature: string, scope: string, hidden: boolean) => client.put<FeatureTable>(`${V1}/admin/features`, { feature, scope, hidden }),
     },
   };
 }

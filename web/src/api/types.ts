@@ -447,3 +447,9 @@ export interface EmergencyStopReport {
   not_flattened?: unknown;
   elapsed_ms: number;
 }
+
+/** GET/PUT /api/v1/admin/features: every feature an admin can hide, and for whom it is. */
+export interface FeatureTable {
+  scopes: string[];
+  features: { name: string; label: string; description: string; hidden_for: string[] }[];
+}

@@ -6,6 +6,7 @@ import { Link } from "../router/hashRouter";
 import { useResource } from "../lib/useResource";
 import { exchangeName } from "../lib/exchanges";
 import { hasPath, useApiPaths } from "../lib/capabilities";
+import { featureOn, useFeatures } from "../lib/features";
 import { formatDateTime, formatSignedZAR, formatTime, formatZAR } from "../lib/format";
 import { LiveIndicator, useLive, useLiveReload } from "../live/LiveContext";
 import { RiskBandBadge } from "../components/RiskBand";
@@ -70,7 +71,8 @@ function EquityCard() {
 function VarCard() {
   const { api } = useAuth();
   const paths = useApiPaths();
-  const available = hasPath(paths, "/api/v1/risk/var");
+  const features = useFeatures();
+  const available = features === null ? null : featureOn(features, "risk_analytics") && hasPath(paths, "/api/v1/risk/var");
   const [data, reload] = useResource(useCallback(() => (available ? api.risk.var({ confidence: 0.95, horizon_days: 1 }) : Promise.resolve(null)), [api, available]));
   useLiveReload(["fill"], reload, undefined, 30000);
   return (

@@ -8,6 +8,7 @@ import { RiskBandBadge } from "../components/RiskBand";
 import { ComingSoon, EmptyState, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
 import { fanFromPercentiles, type Bin } from "../lib/chartData";
 import { hasPath, useApiPaths } from "../lib/capabilities";
+import { featureOn, useFeatures } from "../lib/features";
 import { formatDateTime, formatNumber, formatPercent, formatSignedZAR, formatZAR } from "../lib/format";
 import { useResource } from "../lib/useResource";
 import { fellBack, varMethodNotes } from "../lib/varNotes";
@@ -25,6 +26,7 @@ const nothingAtRisk = (err: unknown) => err instanceof ApiError && (err.code ===
 export function Risk() {
   const paths = useApiPaths();
   const available = hasPath(paths, "/api/v1/risk/var");
+  const analytics = featureOn(useFeatures(), "risk_analytics");
   return (
     <Page title="Risk" intro="How much you could lose, and the brakes that stop it.">
       {available === null && <Loading label="Checking the risk engine…" />}
@@ -39,13 +41,22 @@ export function Risk() {
       {available === true && (
         <>
           <EmergencyPanel />
-          <VarPanel />
-          <MonteCarloPanel />
-          <div className="grid">
-            <BacktestPanel />
-            <BreakersPanel />
-          </div>
-          <StressPanel />
+          {analytics ? (
+            <>
+              <VarPanel />
+              <MonteCarloPanel />
+              <div className="grid">
+                <BacktestPanel />
+                <BreakersPanel />
+              </div>
+              <StressPanel />
+            </>
+          ) : (
+            <>
+              <InlineAlert kind="info">Value at Risk, Monte Carlo and stress tests are turned off by your administrator.</InlineAlert>
+              <BreakersPanel />
+            </>
+          )}
         </>
       )}
     </Page>

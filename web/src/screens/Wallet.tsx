@@ -6,6 +6,7 @@ import { Page, Panel } from "../components/Page";
 import { EmptyState, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
 import { formatAmount, formatDateTime, formatZAR } from "../lib/format";
 import { parseAmount } from "../lib/paramSchema";
+import { featureOn, useFeatures } from "../lib/features";
 import { useResource } from "../lib/useResource";
 import { useLiveReload } from "../live/LiveContext";
 import { Link } from "../router/hashRouter";
@@ -140,6 +141,7 @@ function LedgerPanel() {
       setExportError(describeError(err));
     }
   };
+  const exportsOn = featureOn(useFeatures(), "exports");
   const check = async () => {
     try {
       const r = await api.wallet.verifyLedger();
@@ -161,8 +163,8 @@ function LedgerPanel() {
             {[10, 25, 50].map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void download("trades")}>Export trades (CSV)</button>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void download("ledger")}>Export ledger (CSV)</button>
+        {exportsOn && <button type="button" className="btn btn-secondary btn-small" onClick={() => void download("trades")}>Export trades (CSV)</button>}
+        {exportsOn && <button type="button" className="btn btn-secondary btn-small" onClick={() => void download("ledger")}>Export ledger (CSV)</button>}
         <button type="button" className="btn btn-ghost btn-small" onClick={() => void check()}>Verify chain</button>
       </div>
       {verify && <InlineAlert kind="info">{verify}</InlineAlert>}

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlalchemy import select
 
-from amarktai.accounts import audit
+from amarktai.accounts import audit, features
 from amarktai.accounts.models import AuditEntry
-from amarktai.api.deps import AccountsDep, AdminDep, SessionDep
+from amarktai.api.deps import AccountsDep, AdminDep, RuntimeDep, SessionDep
 from amarktai.api.routes.auth import UserOut
 from amarktai.api.schemas import RequestModel, ResponseModel
 from amarktai.kit.pagination import clamp_limit
@@ -84,3 +84,59 @@ async def audit_verify(_: AdminDep, session: SessionDep) -> dict[str, Any]:
         "entries": count,
         "first_broken": {"seq": broken.entry_id, "reason": broken.reason},
     }
+
+
+# -- feature show/hide ------------------------------------------------------------------
+class FeatureOut(ResponseModel):
+    name: str
+    label: str
+    description: str
+    hidden_for: list[str] = Field(description="scopes it is hidden for: `all` or role names")
+
+
+class FeaturesOut(ResponseModel):
+    scopes: list[str] = Field(description="`all` (the installation, admins too) and each role")
+    features: list[FeatureOut]
+
+
+class FeatureVisibilityIn(RequestModel):
+    feature: str = Field(max_length=40, description="a name from GET /api/v1/admin/features")
+    scope: Literal["all", "admin", "trader", "viewer"]
+    hidden: bool
+
+
+def _features_out(hidden: dict[str, frozenset[str]]) -> FeaturesOut:
+    return FeaturesOut(
+        scopes=list(features.SCOPES),
+        features=[
+            FeatureOut(
+                name=f.name,
+                label=f.label,
+                description=f.description,
+                hidden_for=[s for s in features.SCOPES if f.name in hidden[s]],
+            )
+            for f in features.CATALOGUE
+        ],
+    )
+
+
+@router.get("/features", response_model=FeaturesOut)
+async def list_features(_: AdminDep, session: SessionDep) -> FeaturesOut:
+    """Every feature an admin can hide, and for whom it is hidden now."""
+    return _features_out(await features.Features(session).hidden())
+
+
+@router.put(
+    "/features",
+    response_model=FeaturesOut,
+    responses={404: {"description": "unknown feature"}},
+)
+async def set_feature_visibility(
+    body: FeatureVisibilityIn, admin: AdminDep, session: SessionDep, runtime: RuntimeDep
+) -> FeaturesOut:
+    """Hide or show one feature for one role, or for the whole installation (`all`).
+    The API refuses a hidden feature with 403 `feature_hidden`; the change is audited."""
+    hidden = await features.Features(session).set_hidden(
+        body.feature, body.scope, body.hidden, actor_id=admin.id, now=runtime.clock.now()
+    )
+    return _features_out(hidden)

@@ -21,7 +21,7 @@ from amarktai.analytics.service import (
     fill_record,
 )
 from amarktai.analytics.trades import RoundTrip
-from amarktai.api.deps import CallerDep, RuntimeDep, SessionDep
+from amarktai.api.deps import CallerDep, RuntimeDep, SessionDep, require_feature
 from amarktai.api.schemas import ResponseModel
 from amarktai.kit import signing
 from amarktai.kit.errors import ValidationFailed
@@ -30,6 +30,7 @@ from amarktai.ledger.journal import decimal_text
 from amarktai.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
+EXPORTS = require_feature("exports")  # an admin may hide the exports
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such bot of yours"}}
 EXPORT_BATCH = 1000
 TRADE_COLUMNS = (
@@ -252,7 +253,7 @@ async def candles(
     ]
 
 
-@router.get("/exports/trades.csv", response_class=StreamingResponse)
+@router.get("/exports/trades.csv", response_class=StreamingResponse, dependencies=[EXPORTS])
 async def export_trades(
     caller: CallerDep,
     analytics: AnalyticsDep,
@@ -267,7 +268,7 @@ async def export_trades(
     return _csv_response(TRADE_COLUMNS, rows, "trades.csv")
 
 
-@router.get("/exports/ledger.csv", response_class=StreamingResponse)
+@router.get("/exports/ledger.csv", response_class=StreamingResponse, dependencies=[EXPORTS])
 async def export_ledger(
     caller: CallerDep,
     analytics: AnalyticsDep,
@@ -282,7 +283,7 @@ async def export_ledger(
     return _csv_response(LEDGER_COLUMNS, rows, "ledger.csv")
 
 
-@router.get("/exports/track-record", responses=NOT_FOUND)
+@router.get("/exports/track-record", responses=NOT_FOUND, dependencies=[EXPORTS])
 async def export_track_record(
     caller: CallerDep, analytics: AnalyticsDep, runtime: RuntimeDep, bot_id: str = Query()
 ) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from fastapi import APIRouter, status
 from pydantic import Field
 
 from amarktai.accounts.service import EXCHANGES
-from amarktai.api.deps import AccountsDep, CallerDep, ClientDep, TraderDep
+from amarktai.api.deps import AccountsDep, CallerDep, ClientDep, TraderDep, require_feature
 from amarktai.api.schemas import RequestModel, ResponseModel
 
-router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
+router = APIRouter(
+    prefix="/api/v1/api-keys", tags=["api keys"], dependencies=[require_feature("exchange_keys")]
+)
 
 
 class ApiKeyIn(RequestModel):

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, status
 from pydantic import EmailStr, Field
 
+from amarktai.accounts.features import Features
 from amarktai.accounts.service import TokenPair
-from amarktai.api.deps import AccountsDep, CallerDep, ClientDep
+from amarktai.api.deps import AccountsDep, CallerDep, ClientDep, SessionDep
 from amarktai.api.schemas import RequestModel, ResponseModel
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -179,3 +180,14 @@ async def new_recovery_codes(
 @router.post("/2fa/disable", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTH)
 async def disable_2fa(body: DisableIn, caller: CallerDep, accounts: AccountsDep) -> None:
     await accounts.disable_totp(caller.user, body.password, body.code)
+
+
+class VisibleFeaturesOut(ResponseModel):
+    features: dict[str, bool] = Field(description="feature name → whether you may use it")
+
+
+@router.get("/features", response_model=VisibleFeaturesOut)
+async def my_features(caller: CallerDep, session: SessionDep) -> VisibleFeaturesOut:
+    """What the app should show you: an admin may hide features per role or for the
+    whole installation (the API refuses a hidden one with 403 `feature_hidden`)."""
+    return VisibleFeaturesOut(features=await Features(session).visible_to(caller.user.role))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
-from amarktai.api.deps import CallerDep, RuntimeDep, SessionDep, TraderDep
+from amarktai.api.deps import CallerDep, RuntimeDep, SessionDep, TraderDep, require_feature
 from amarktai.api.schemas import ResponseModel
 from amarktai.jobs.models import Job
 from amarktai.jobs.requests import BacktestRequest, OptimisationRequest
@@ -23,7 +23,10 @@ from amarktai.jobs.work import data_files
 from amarktai.kit.errors import Conflict
 from amarktai.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1", tags=["backtests"])
+# An admin may hide backtests and the optimiser (`accounts.features`): every route here.
+router = APIRouter(
+    prefix="/api/v1", tags=["backtests"], dependencies=[require_feature("backtests")]
+)
 
 BACKTEST_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such backtest of yours"},

@@ -10,6 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 from fastapi import APIRouter, BackgroundTasks, Query, status
 from pydantic import Field
 
+from amarktai.accounts.features import Features
 from amarktai.api.deps import BotsDep, CallerDep, RuntimeDep, TraderDep
 from amarktai.api.schemas import RequestModel, ResponseModel
 from amarktai.engine.lifecycle import Action
@@ -194,6 +195,8 @@ async def instruments(
     },
 )
 async def create_bot(body: BotIn, caller: TraderDep, bots: BotsDep, runtime: RuntimeDep) -> BotOut:
+    if body.mode == "live":
+        await Features(bots.s).require("live_trading", caller.user.role)
     spec = BotSpec(
         body.name,
         body.strategy,
@@ -224,6 +227,8 @@ async def get_bot(bot_id: str, caller: CallerDep, bots: BotsDep, runtime: Runtim
 async def patch_bot(
     bot_id: str, body: BotPatch, caller: TraderDep, bots: BotsDep, runtime: RuntimeDep
 ) -> BotOut:
+    if body.mode == "live":
+        await Features(bots.s).require("live_trading", caller.user.role)
     bot = await bots.update(caller.id, bot_id, body.model_dump(exclude_none=True))
     return await _with_money(bots, runtime, bot)
 

@@ -14,7 +14,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import Field
 
-from amarktai.api.deps import Caller, CallerDep, LedgerDep, RuntimeDep, SessionDep, TraderDep
+from amarktai.api.deps import (
+    Caller,
+    CallerDep,
+    LedgerDep,
+    RuntimeDep,
+    SessionDep,
+    TraderDep,
+    require_feature,
+)
 from amarktai.api.schemas import RequestModel, ResponseModel
 from amarktai.engine.repository import TradingRepository
 from amarktai.kit.errors import Forbidden, ValidationFailed
@@ -38,6 +46,9 @@ from amarktai.risk.service import Level, Outcome, RiskService, event_dict
 from amarktai.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["risk"])
+# VaR, Monte Carlo and stress tests may be hidden by an admin; breakers and the emergency
+# stop never are.
+ANALYTICS = require_feature("risk_analytics")
 API_VAR_SIMULATIONS = 20_000
 """Default Monte Carlo VaR draws per request (``simulations=`` overrides it, up to the
 ``MAX_VAR_DRAWS`` cap). The library default (``DEFAULT_VAR_SIMULATIONS``, 100,000) costs
@@ -136,7 +147,7 @@ class VarOut(ResponseModel):
     history: dict[str, Any] | None
 
 
-@router.get("/risk/var", responses=BAD_INPUT, response_model=VarOut)
+@router.get("/risk/var", responses=BAD_INPUT, response_model=VarOut, dependencies=[ANALYTICS])
 async def var(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -171,7 +182,7 @@ async def var(
     }
 
 
-@router.get("/risk/var/backtest", responses=BAD_INPUT)
+@router.get("/risk/var/backtest", responses=BAD_INPUT, dependencies=[ANALYTICS])
 async def var_backtest(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -200,7 +211,7 @@ async def var_backtest(
     return {**body, "scope": scope}
 
 
-@router.get("/risk/monte-carlo", responses=BAD_INPUT)
+@router.get("/risk/monte-carlo", responses=BAD_INPUT, dependencies=[ANALYTICS])
 async def monte_carlo(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -254,13 +265,13 @@ def _flat_monte_carlo(portfolio: Portfolio, days: int, method: str, scope: str) 
     }  # fmt: skip
 
 
-@router.get("/risk/stress/scenarios")
+@router.get("/risk/stress/scenarios", dependencies=[ANALYTICS])
 async def stress_scenarios(_: CallerDep) -> list[dict[str, str]]:
     """Named historical shocks (their moves come from the daily candles in shared/data)."""
     return [asdict(s) for s in stress.list_scenarios()]
 
 
-@router.get("/risk/stress", responses=BAD_INPUT)
+@router.get("/risk/stress", responses=BAD_INPUT, dependencies=[ANALYTICS])
 async def stress_named(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -274,7 +285,7 @@ async def stress_named(
     return [asdict(portfolio_stress(portfolio, name)) for name in names]
 
 
-@router.post("/risk/stress", responses=BAD_INPUT)
+@router.post("/risk/stress", responses=BAD_INPUT, dependencies=[ANALYTICS])
 async def stress_custom(
     body: ShocksIn, caller: CallerDep, runtime: RuntimeDep, ledger: LedgerDep
 ) -> dict[str, Any]:
