@@ -156,6 +156,20 @@ export async function traderFlow(browser, env, device) {
     await page.getByRole("button", { name: "Turn off", exact: true }).click();
     await page.getByText("Two-factor authentication is off.").waitFor();
     check((await page.getByTestId("twofa-status").textContent()) === "Off", "2FA status shows Off after disabling");
+
+    // Turning it on again from Settings shows the recovery codes (they were lost once:
+    // the panel swapped to "turn off" before showing them).
+    await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
+    const again = (await page.getByTestId("totp-secret").textContent())?.trim() ?? "";
+    await page.getByLabel("6-digit code from the app").fill(await freshCode(again));
+    await page.getByRole("button", { name: "Verify and enable" }).click();
+    const settingsCodes = page.getByTestId("recovery-codes").getByRole("listitem");
+    await settingsCodes.first().waitFor();
+    check((await settingsCodes.count()) >= 8, "Settings shows the new recovery codes");
+    await page.getByLabel("I have saved my recovery codes somewhere safe").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("Two-factor authentication is on.").waitFor();
+    check((await page.getByTestId("twofa-status").textContent()) === "On", "2FA status shows On after enabling in Settings");
   }
   check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
   await context.close();

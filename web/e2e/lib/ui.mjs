@@ -46,10 +46,27 @@ export async function fillSignIn(page, email, password) {
 }
 
 /** A code that stays valid for a few seconds: wait out the end of a 30 s step. @param {string} secret */
+const usedStep = new Map();
+
+/**
+ * A code the server will accept: not about to expire, and from a 30-second step after
+ * any code this run already used for the secret (the server accepts each step once,
+ * RFC 6238 §5.2, so a second code in the same step would be refused as a replay).
+ * @param {string} secret
+ */
 export async function freshCode(secret) {
-  const intoStep = (Date.now() / 1000) % 30;
-  if (intoStep > 26) await new Promise((done) => setTimeout(done, (30 - intoStep + 0.5) * 1000));
-  return totp(secret);
+  for (;;) {
+    const now = Date.now() / 1000;
+    const step = Math.floor(now / 30);
+    const intoStep = now % 30;
+    const used = usedStep.get(secret) ?? -1;
+    if (step > used && intoStep <= 26) {
+      usedStep.set(secret, step);
+      return totp(secret);
+    }
+    const wait = step > used ? 30 - intoStep + 0.5 : (used + 1) * 30 - now + 0.5;
+    await new Promise((done) => setTimeout(done, wait * 1000));
+  }
 }
 
 /** The page must not scroll sideways at its viewport width. @param {Page} page @param {string} where */

@@ -32,12 +32,18 @@ export function TwoFactorSetup({ onFinished }: { onFinished: () => void }) {
     event.preventDefault();
     void run(async () => {
       const { recovery_codes } = await api.twoFactor.verify(code.trim());
-      setUser(await api.auth.me());
+      // Show the codes before refreshing the user: a parent that switches on
+      // `totp_enabled` (Settings) would otherwise unmount this and lose them.
       setStep({ name: "codes", codes: recovery_codes });
     });
   };
+  const done = () =>
+    void run(async () => {
+      setUser(await api.auth.me());
+      onFinished();
+    });
 
-  if (step.name === "codes") return <RecoveryCodes codes={step.codes} onDone={onFinished} />;
+  if (step.name === "codes") return <RecoveryCodes codes={step.codes} onDone={done} />;
   if (step.name === "start")
     return (
       <div className="stack">
