@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amarktai.kit.numbers import plain_number as num
 from amarktai.strategies import indicators as ind
 from amarktai.strategies.base import (
     Bars,
@@ -74,12 +75,12 @@ class BollingerBreakout(Strategy):
         if math.isnan(mid):
             return warming_up_at(have, self.warmup_bars, price, names)
         if price < mid:
-            rule = f"close {price:.6g} < middle band {mid:.6g}: flat"
+            rule = f"close {num(price)} < middle band {num(mid)}: flat"
         elif price > up:
-            rule = f"close {price:.6g} > upper band {up:.6g}: breakout, long"
+            rule = f"close {num(price)} > upper band {num(up)}: breakout, long"
         else:
             held = "long" if target else "flat"
-            rule = f"close {price:.6g} between middle {mid:.6g} and upper {up:.6g}: stay {held}"
+            rule = f"close {num(price)} between middle {num(mid)} and upper {num(up)}: stay {held}"
         half_width = up - mid
         signal = clip_signal((price - mid) / half_width) if half_width > 0 else 0.0
         return Decision(

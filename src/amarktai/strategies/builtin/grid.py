@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amarktai.kit.numbers import plain_number as num
 from amarktai.strategies import indicators as ind
 from amarktai.strategies.base import (
     Bars,
@@ -149,8 +150,8 @@ class Grid(Strategy):
         names = {"grid_centre": centre, "grid_depth": d, "grid_units": units}
         names["next_buy_line"] = centre * (1.0 - (units + 1) * step) if units < levels else math.nan
         names["next_sell_line"] = centre * (1.0 - (units - 1) * step) if units > 0 else math.nan
-        where = f"price {price:.6g} is {d:.2f} lines below centre {centre:.6g}"
-        rule = f"{where}: hold {units:g}/{levels} units"
+        where = f"price {num(price)} is {num(d, 4)} lines below centre {num(centre)}"
+        rule = f"{where}: hold {num(units)}/{levels} units"
         return Decision(
             rule=rule,
             signal=clip_signal(d / levels),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amarktai.kit.numbers import plain_number as num
 from amarktai.strategies import indicators as ind
 from amarktai.strategies.base import (
     Bars,
@@ -69,11 +70,11 @@ class Macd(Strategy):
             return warming_up_at(have, self.warmup_bars, price, names)
         strength = clip_signal(hist / price * 100.0) if price > 0 else 0.0
         if hist > 0:
-            rule = f"MACD {line:.6g} above signal {sig:.6g} (histogram {hist:.3g} > 0): long"
+            rule = f"MACD {num(line)} above signal {num(sig)} (histogram {num(hist, 3)} > 0): long"
             return Decision(
                 rule=rule, signal=strength, target=1.0, inputs={"price": price}, indicators=names
             )
-        rule = f"MACD {line:.6g} not above signal {sig:.6g} (histogram {hist:.3g} <= 0): flat"
+        rule = f"MACD {num(line)} not above signal {num(sig)} (histogram {num(hist, 3)} <= 0): flat"
         return Decision(
             rule=rule, signal=strength, target=0.0, inputs={"price": price}, indicators=names
         )

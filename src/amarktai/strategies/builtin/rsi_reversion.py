@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amarktai.kit.numbers import plain_number as num
 from amarktai.strategies import indicators as ind
 from amarktai.strategies.base import (
     Bars,
@@ -84,12 +85,13 @@ class RsiReversion(Strategy):
             return warming_up_at(have, self.warmup_bars, price, names)
         p = self.params
         if value < p.oversold:
-            rule = f"RSI({p.period}) {value:.2f} < oversold {p.oversold:g}: long"
+            rule = f"RSI({p.period}) {num(value, 4)} < oversold {num(p.oversold)}: long"
         elif value > p.exit:
-            rule = f"RSI({p.period}) {value:.2f} > exit {p.exit:g}: flat"
+            rule = f"RSI({p.period}) {num(value, 4)} > exit {num(p.exit)}: flat"
         else:
             held = "long" if target > 0 else "flat"
-            rule = f"RSI({p.period}) {value:.2f} between {p.oversold:g} and {p.exit:g}: stay {held}"
+            band = f"between {num(p.oversold)} and {num(p.exit)}"
+            rule = f"RSI({p.period}) {num(value, 4)} {band}: stay {held}"
         signal = clip_signal((50.0 - value) / 50.0)
         return Decision(
             rule=rule, signal=signal, target=target, inputs={"price": price}, indicators=names

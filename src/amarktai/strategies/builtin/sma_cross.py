@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amarktai.kit.numbers import plain_number as num
 from amarktai.strategies import indicators as ind
 from amarktai.strategies.base import (
     Bars,
@@ -77,13 +78,13 @@ class SmaCross(Strategy):
         p = self.params
         if fast > slow:
             rule, target, signal = (
-                f"{label}({p.fast}) {fast:.6g} > {label}({p.slow}) {slow:.6g}: long",
+                f"{label}({p.fast}) {num(fast)} > {label}({p.slow}) {num(slow)}: long",
                 1.0,
                 1.0,
             )
         else:
             rule, target, signal = (
-                f"{label}({p.fast}) {fast:.6g} <= {label}({p.slow}) {slow:.6g}: flat",
+                f"{label}({p.fast}) {num(fast)} <= {label}({p.slow}) {num(slow)}: flat",
                 0.0,
                 -1.0,
             )
