@@ -189,3 +189,31 @@ def test_factory_shares_one_budget_per_process_within_valrs_published_limits() -
     assert PUBLIC_BURST + PUBLIC_RATE_PER_S * 60 <= 30
     asyncio.run(a.close())
     asyncio.run(b.close())
+
+
+async def test_a_subaccount_is_sent_and_signed() -> None:
+    # VALR signs the sub-account id after the body and expects it in its own header
+    stamp = round(FIXED_NOW * 1000)
+    exchange = {
+        "request": {
+            "method": "GET",
+            "url": "https://api.valr.com/v1/account/balances",
+            "headers": {
+                "X-VALR-SUB-ACCOUNT-ID": "1385226517613019136",
+                "X-VALR-SIGNATURE": sign(
+                    DOC_SECRET, stamp, "GET", "/v1/account/balances", "", "1385226517613019136"
+                ),
+                "X-VALR-TIMESTAMP": str(stamp),
+            },
+        },
+        "response": {"status": 200, "body": []},
+    }
+    recorded = Recorded([exchange])
+    client = client_for(
+        httpx.MockTransport(recorded),
+        credentials=True,
+        preload=True,
+        subaccount_id="1385226517613019136",
+    )
+    assert await client.balances() == []
+    assert recorded.sent == 1
