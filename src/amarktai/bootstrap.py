@@ -45,7 +45,15 @@ async def ensure_demo_user(runtime: Runtime) -> DemoLogin:
     email = (s.demo_email or "demo@example.com").lower()
     async with transaction(runtime.sessions) as session:
         svc = runtime.accounts(session)
-        if await svc.repo.user_by_email(email):
+        existing = await svc.repo.user_by_email(email)
+        if existing is not None:
+            if s.demo_password is None:
+                return DemoLogin(email, None, created=False)
+            # The environment names the demo password: make it true (a lost password
+            # used to be unrecoverable once the demo user existed).
+            wanted = s.demo_password.get_secret_value()
+            if not svc.passwords.verify(existing.password_hash, wanted):
+                await svc.set_password(existing, wanted, by="AMARKTAI_DEMO_PASSWORD")
             return DemoLogin(email, None, created=False)
         password = (
             s.demo_password.get_secret_value() if s.demo_password else secrets.token_urlsafe(12)

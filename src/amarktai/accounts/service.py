@@ -155,6 +155,16 @@ class AccountsService:
         await self._audit("user.active_changed", user.id, None, {"active": active}, actor.id)
         return user
 
+    async def set_password(self, user: User, password: str, *, by: str) -> int:
+        """An operator's password reset (CLI, or the demo password from the
+        environment): every session of the user ends, as a leaked password may be why.
+        Returns how many sessions ended."""
+        user.password_hash = self.passwords.hash(password)  # refuses a weak one
+        ended = await self.repo.revoke_sessions(user.id, self.clock.now(), "password_reset")
+        self.ended.append(EndedSession(user.id, None, "password_reset"))
+        await self._audit("user.password_reset", user.id, None, {"by": by, "sessions": ended})
+        return ended
+
     async def get_user(self, user_id: str) -> User:
         user = await self.repo.user(user_id)
         if user is None:

@@ -11,6 +11,7 @@ from amarktai.cli.common import console, err_console, fail, run_with_runtime
 from amarktai.config import Settings, read_secrets_file, secrets_path, write_secrets_file
 from amarktai.db.engine import transaction
 from amarktai.kit import signing
+from amarktai.kit.errors import NotFound
 from amarktai.kit.hashchain import ChainBreak
 from amarktai.runtime import Runtime, build_runtime
 
@@ -53,6 +54,25 @@ def users_create(
 
     user_id = run_with_runtime(work)
     console.print(f"created {role} {email} ({user_id})")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: str = typer.Option(..., help="e-mail address"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Reset a user's password (prompted); every session of theirs is signed out."""
+
+    async def work(rt: Runtime) -> int:
+        async with transaction(rt.sessions) as session:
+            accounts = rt.accounts(session)
+            user = await accounts.repo.user_by_email(email.strip().lower())
+            if user is None:
+                raise NotFound(f"no user {email}", code="user_not_found")
+            return await accounts.set_password(user, password, by="cli")
+
+    ended = run_with_runtime(work)
+    console.print(f"password of {email} reset; {ended} session(s) signed out")
 
 
 @audit_app.command("verify")

@@ -26,10 +26,14 @@ def bots_list(
 
     bots = sorted(run_with_runtime(work), key=lambda b: b.created_at)
     table = Table(title=f"{len(bots)} bots")
-    for column in ("id", "name", "user", "strategy", "symbol", "tf", "mode", "status"):
-        table.add_column(column)
+    # Ids whole on one line, however narrow the terminal: they are pasted into --bot and
+    # --user (an 80-column console once cut them). The other columns wrap instead.
+    for column in ("id", "user"):
+        table.add_column(column, no_wrap=True, min_width=26)
+    for column in ("name", "strategy", "symbol", "tf", "mode", "status"):
+        table.add_column(column, overflow="fold")
     for b in bots:
         table.add_row(
-            b.id, b.name, b.user_id, b.strategy, b.symbol, f"{b.timeframe_s}s", b.mode, b.status
+            b.id, b.user_id, b.name, b.strategy, b.symbol, f"{b.timeframe_s}s", b.mode, b.status
         )
     console.print(table)

@@ -23,6 +23,8 @@ from rich.table import Table
 
 from amarktai.cli.common import console, fail, run_with_runtime
 from amarktai.db.engine import transaction
+from amarktai.engine.models import Bot
+from amarktai.kit.errors import NotFound
 from amarktai.ledger.service import LedgerService
 from amarktai.realtime.producers import publish_events
 from amarktai.risk.emergency import emergency_stop
@@ -196,4 +198,40 @@ def emergency_stop_cmd(
     console.print(
         f"emergency stop ({report['scope']}): {len(report['bots_halted'])} bots halted, "
         f"{len(report['orders_cancelled'])} orders cancelled in {report['elapsed_ms']:.0f} ms"
+    )
+
+
+@risk_app.command("reset")
+def reset_cmd(
+    email: str | None = typer.Option(None, "--user", help="reset this user's breakers"),
+    bot_id: str | None = typer.Option(None, "--bot", help="reset one bot's breakers"),
+    platform: bool = typer.Option(False, "--platform", help="reset the platform's breakers"),
+) -> None:
+    """Lift the tripped breakers (and an emergency stop) at one level; halted bots there
+    become paused, ready to start again. The same as POST /api/v1/risk/breakers/reset."""
+    if sum((email is not None, bot_id is not None, platform)) != 1:
+        fail("give exactly one of --user EMAIL, --bot ID and --platform")
+
+    async def work(rt: Runtime) -> tuple[int, list[str]]:
+        async with transaction(rt.sessions) as s:
+            risk = RiskService(s, rt.clock)
+            level = Level.platform()
+            if email is not None:
+                user = await rt.accounts(s).repo.user_by_email(email.strip().lower())
+                if user is None:
+                    raise NotFound(f"no user {email}", code="user_not_found")
+                level = Level.of_user(user.id)
+            elif bot_id is not None:
+                bot = await s.get(Bot, bot_id)
+                if bot is None:
+                    raise NotFound(f"no bot {bot_id}", code="bot_not_found")
+                level = Level("bot", bot.id, bot.user_id)
+            out = await risk.reset(level, by="cli")
+        await publish_events(rt.bus, out.alerts)  # committed: tell the dashboards
+        return len(out.events), out.released
+
+    resolved, released = run_with_runtime(work)
+    console.print(
+        f"{resolved} breaker trip(s) reset; {len(released)} bot(s) paused and ready to start"
+        + (f": {', '.join(released)}" if released else "")
     )
