@@ -123,8 +123,17 @@ def read_secrets_file(path: Path) -> dict[str, object]:
     return data
 
 
+def ensure_private_dir(path: Path) -> None:
+    """The data directory holds the database, the secrets and backups: only its owner
+    may list or enter it (0700), whatever the umask, also when an older version made it
+    0755. A directory someone else owns is left as it is."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
 def write_secrets_file(path: Path, data: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

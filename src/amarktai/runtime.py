@@ -19,7 +19,7 @@ from amarktai.accounts.service import AccountsService, AuthPolicy
 from amarktai.accounts.tokens import TokenCodec
 from amarktai.accounts.vault import Vault
 from amarktai.bus import Bus, build_bus
-from amarktai.config import Secrets, Settings, resolve_secrets
+from amarktai.config import Secrets, Settings, ensure_private_dir, resolve_secrets
 from amarktai.db.checkpoint import WalCheckpointer
 from amarktai.db.engine import make_engine, make_sessionmaker, sqlite_file
 from amarktai.db.migrate import upgrade
@@ -127,6 +127,7 @@ def build_runtime(
     passwords: Passwords | None = None,
     engine: AsyncEngine | None = None,
 ) -> Runtime:
+    ensure_private_dir(settings.data_dir)  # database, secrets, backups: owner only
     secrets = resolve_secrets(settings)
     engine = engine or make_engine(settings.effective_database_url)
     clock = clock or SystemClock()

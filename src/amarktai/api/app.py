@@ -11,7 +11,11 @@ from fastapi.staticfiles import StaticFiles
 
 from amarktai import __version__
 from amarktai.api import errors
-from amarktai.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from amarktai.api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from amarktai.api.routes import (
     admin,
     analytics,
@@ -65,6 +69,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=runtime.settings.env == "production")
     for router in (
         system.router,
         auth.router,

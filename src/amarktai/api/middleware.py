@@ -116,3 +116,69 @@ class BodySizeLimitMiddleware:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+# The app loads nothing from elsewhere and runs no inline script; styles may be set inline
+# (charts and React style props). connect-src covers the same-origin WebSocket.
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+    "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from jsDelivr and start them
+# with an inline script; only those two pages get this wider policy.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' data: https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+# Responses that carry tokens, TOTP secrets, recovery codes or key material: never stored
+# by a browser or a proxy.
+NO_STORE_PREFIXES = ("/api/v1/auth/", "/api/v1/api-keys")
+
+
+class SecurityHeadersMiddleware:
+    """OWASP ASVS 14.4 headers on every HTTP response; HSTS only in production (behind
+    TLS), as a development server on plain http would otherwise be unreachable."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+            (
+                b"content-security-policy",
+                (DOCS_CSP if path.startswith(DOCS_PATHS) else APP_CSP).encode(),
+            ),
+        ]
+        if self.hsts:
+            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        no_store = path.startswith(NO_STORE_PREFIXES)
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in extra if k not in names]
+                if no_store:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

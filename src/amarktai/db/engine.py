@@ -6,6 +6,7 @@ small server; PostgreSQL is used as it comes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -65,6 +66,22 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
+def private_file(path: Path) -> None:
+    """The SQLite file (and its WAL and shared-memory files, which SQLite creates with the
+    database file's mode) readable by its owner only: 0600, created so before SQLite
+    opens it, tightened if an older version left it wider. Files of another owner are
+    left alone."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for item in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            info = item.stat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(item, 0o600)
+
+
 def make_engine(url: str, *, inline: bool = False, **kw: Any) -> AsyncEngine:
     """``inline``: SQLite statements run on the event loop's thread instead of hopping
     to aiosqlite's worker (see `amarktai.db.sqlite_driver`), and every transaction is
@@ -74,6 +91,7 @@ def make_engine(url: str, *, inline: bool = False, **kw: Any) -> AsyncEngine:
         path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
         if url.startswith("sqlite+aiosqlite"):
             kw.setdefault("module", one_hop_dbapi(inline=inline))
         engine = create_async_engine(url, **kw)
