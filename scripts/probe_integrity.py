@@ -121,12 +121,12 @@ async def probes(base: str) -> list[tuple[str, bool, str]]:
                     await asyncio.wait_for(ws.recv(), timeout=2)
             except Exception:  # closed (or timed out) is what we measure
                 closed_in = time.perf_counter() - started
-            code = ws.close_code
+            close_code = ws.close_code
         out.append(
             (
                 "WebSocket after logout",
-                code == 4403 and (closed_in or 9) < 1,
-                f"close {code} after {1000 * (closed_in or 0):.0f} ms",
+                close_code == 4403 and (closed_in or 9) < 1,
+                f"close {close_code} after {1000 * (closed_in or 0):.0f} ms",
             )
         )
 
