@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from amarktai import __version__
 from amarktai.api import errors
+from amarktai.api.metrics import domain_registry
 from amarktai.api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -66,6 +67,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    app.state.domain_metrics = domain_registry(runtime)
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

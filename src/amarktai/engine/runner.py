@@ -14,6 +14,7 @@ event must not stop every user's bots.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -185,6 +186,34 @@ def default_venues(instruments: Iterable[Instrument], clock: Clock) -> dict[str,
     return {mode: PaperVenue(model, insts, clock) for mode, model in models.items()}
 
 
+# Candle-close latency buckets (seconds), as Prometheus histograms count them.
+CLOSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass
+class EngineStats:
+    """Running totals the API's /metrics reads (plain numbers: the engine never imports
+    a metrics library, and a close pays a few additions, not a registry lookup)."""
+
+    closes: int = 0
+    decisions: int = 0
+    fills: int = 0
+    close_seconds_sum: float = 0.0
+    close_buckets: list[int] = field(default_factory=lambda: [0] * len(CLOSE_BUCKETS))
+    feed_lag_s: float = 0.0  # wall time past the last closed candle's end
+
+    def record_close(self, seconds: float, decisions: int, fills: int, lag_s: float) -> None:
+        self.closes += 1
+        self.decisions += decisions
+        self.fills += fills
+        self.close_seconds_sum += seconds
+        for i, bound in enumerate(CLOSE_BUCKETS):
+            if seconds <= bound:
+                self.close_buckets[i] += 1
+                break
+        self.feed_lag_s = max(0.0, lag_s)
+
+
 class Engine:
     def __init__(
         self,
@@ -207,6 +236,7 @@ class Engine:
         self.last_prices: dict[str, Decimal] = {}
         self.history = PriceHistory()  # recent 1 s bars: charts and marking to market
         self.mirror = BalanceMirror()  # the bots' running balances between candle closes
+        self.stats = EngineStats()  # for /metrics: closes, decisions, fills, latency, lag
         self.events_seen = 0  # market events `run` took from its feeds
         self.feed_restarts = 0  # feeds `run_forever` replaced after they failed or ended
 
@@ -395,12 +425,19 @@ class Engine:
         the ledger books all fills in one batched append (refusing an order only its own
         fills, never another bot's), and orders, fills and traces are bulk-inserted."""
         events: list[tuple[str, str, dict[str, Any]]] = []
+        started = time.perf_counter()
         try:
             await self._close(candle, runners, events)
         except BaseException:
             self.mirror.end(committed=False)
             raise
         self.mirror.end(committed=True)
+        self.stats.record_close(
+            time.perf_counter() - started,
+            len(runners),
+            sum(1 for _, kind, _ in events if kind == "fill"),
+            (self.clock.now() - candle.close_ts).total_seconds(),
+        )
         await self._emit(events)
 
     async def _close(

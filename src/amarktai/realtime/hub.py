@@ -155,6 +155,11 @@ class HubStats:
     revoked: int = 0
 
 
+def deepest_queue(hub: Hub) -> int:
+    """The fullest connection queue (messages waiting): how far the slowest client lags."""
+    return max((conn.queue.qsize() for conn in hub._all), default=0)
+
+
 class SeqAhead(Exception):
     def __init__(self, head: int) -> None:
         super().__init__(f"last_seq is ahead of the stream (head is {head})")

@@ -253,7 +253,12 @@ async def candles(
     ]
 
 
-@router.get("/exports/trades.csv", response_class=StreamingResponse, dependencies=[EXPORTS])
+@router.get(
+    "/exports/trades.csv",
+    response_class=StreamingResponse,
+    dependencies=[EXPORTS],
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV, one row per line"}},
+)
 async def export_trades(
     caller: CallerDep,
     analytics: AnalyticsDep,
@@ -268,7 +273,12 @@ async def export_trades(
     return _csv_response(TRADE_COLUMNS, rows, "trades.csv")
 
 
-@router.get("/exports/ledger.csv", response_class=StreamingResponse, dependencies=[EXPORTS])
+@router.get(
+    "/exports/ledger.csv",
+    response_class=StreamingResponse,
+    dependencies=[EXPORTS],
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV, one row per line"}},
+)
 async def export_ledger(
     caller: CallerDep,
     analytics: AnalyticsDep,

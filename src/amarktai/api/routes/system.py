@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from amarktai import __version__
 from amarktai.api.deps import RuntimeDep
+from amarktai.api.metrics import read_snapshot
 from amarktai.db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["system"])
@@ -39,6 +40,19 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+@router.head("/metrics", include_in_schema=False)  # monitors probe with HEAD
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "text exposition"}},
+)
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """HTTP and process series, and the platform's own: bots by state, jobs by state,
+    active breaker trips, engine closes, decisions, fills, close latency and feed lag,
+    WebSocket clients, their deepest queue and deliveries."""
+    registry, collector = request.app.state.domain_metrics
+    async with runtime.sessions() as session:
+        collector.snapshot = await read_snapshot(session)
+    body = generate_latest() + generate_latest(registry)
+    return Response(b"" if request.method == "HEAD" else body, media_type=CONTENT_TYPE_LATEST)
