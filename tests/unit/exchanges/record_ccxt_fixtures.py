@@ -1,7 +1,8 @@
 """Write the ccxt connector fixtures: `python -m tests.unit.exchanges.record_ccxt_fixtures`.
 
-The replies (`venue_replies.py`) are built from each venue's documented API examples. Recording runs our client against them on the replay transport with the
-fixed clock and nonce, and stores the requests it sent and what it parsed; the tests
+The replies (`venue_replies.py`) are built from each venue's documented API examples.
+Recording runs our client against them on the replay transport with the fixed clock
+and nonce, and stores the requests it sent and what it parsed; the tests
 then require both, exactly. Re-record only on purpose (a ccxt upgrade), and review the
 diff: a changed URL, body or signature is a behaviour change.
 """
