@@ -113,7 +113,9 @@ async def _no_sleep(_: float) -> None:
     return None
 
 
-def fixed_client(venue: str, *, private: bool = True) -> CcxtClient:
+def fixed_client(
+    venue: str, *, private: bool = True, budget: RequestBudget | None = None
+) -> CcxtClient:
     """A client with the venue's fake key, a fixed clock and nonce, no waiting, and a
     private budget (so tests never share the process bucket)."""
     client = make_ccxt_client(
@@ -121,7 +123,7 @@ def fixed_client(venue: str, *, private: bool = True) -> CcxtClient:
         CREDENTIALS[venue] if private else None,
         now=lambda: NOW,
         sleep=_no_sleep,
-        budget=RequestBudget(1000.0, 1000.0),
+        budget=budget or RequestBudget(1000.0, 1000.0),
     )
     ex = client.exchange
     ex.milliseconds = lambda: FIXED_MS
