@@ -414,6 +414,9 @@ class CcxtClient:
     async def ohlcv(
         self, symbol: str, timeframe_s: int, since: datetime | None = None, limit: int = 500
     ) -> Sequence[Candle]:
+        """Bars of `timeframe_s` seconds; a length the venue does not serve is the
+        caller's mistake (`ValidationFailed`, code `unsupported_timeframe`), not a venue
+        error, and is refused before anything is sent."""
         market = await self._market(symbol)
         timeframe = self._timeframe(timeframe_s)
         since_ms = None if since is None else int(since.timestamp() * 1000)
