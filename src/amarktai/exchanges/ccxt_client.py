@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -267,6 +268,9 @@ def map_ccxt_error(
 
 # -- the client ----------------------------------------------------------------------
 
+# the last reply's (HTTP status, headers) in this task: what a failed call is mapped by
+_LAST_REPLY: ContextVar[tuple[int, Any] | None] = ContextVar("ccxt_last_reply", default=None)
+
 
 class CcxtClient:
     """`ExchangeClient` for one venue and one key (or none) on a ccxt exchange object.
@@ -291,13 +295,16 @@ class CcxtClient:
         self._now = now or (lambda: datetime.now(UTC))
         self._sleep = sleep
         self._attempts = retry_attempts
-        self._status: int | None = None
         exchange.throttle = self._throttle  # one budget: ours, per HTTP request
         passthrough = exchange.on_rest_response
 
-        def on_rest_response(code: int, *args: Any) -> Any:
-            self._status = int(code)  # ccxt's per-reply hook: the status for error mapping
-            return passthrough(code, *args)
+        def on_rest_response(
+            code: int, reason: str, url: str, method: str, headers: Any, *rest: Any
+        ) -> Any:
+            # ccxt's per-reply hook: keep the status and headers for the error mapping,
+            # in the calling task's context so concurrent calls never see each other's
+            _LAST_REPLY.set((int(code), headers))
+            return passthrough(code, reason, url, method, headers, *rest)
 
         exchange.on_rest_response = on_rest_response
 
@@ -305,17 +312,18 @@ class CcxtClient:
         """Take the endpoint's ccxt weight from the shared bucket (capped at the bucket's
         size: a weight above it would otherwise never be served)."""
         weight = float(cost) if cost else 1.0
-        self._status = None  # a new request: no reply yet
+        _LAST_REPLY.set(None)  # a new request: no reply yet
         await self.budget.acquire(min(weight, self.budget.capacity))
 
     async def _call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        _LAST_REPLY.set(None)
         try:
             return await fn()
         except ExchangeError:
             raise
         except cx.BaseError as exc:
-            headers = getattr(self.exchange, "last_response_headers", None)
-            raise map_ccxt_error(self.venue, exc, headers, self._status) from exc
+            status, headers = _LAST_REPLY.get() or (None, None)
+            raise map_ccxt_error(self.venue, exc, headers, status) from exc
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         return await retry_read(lambda: self._call(fn), attempts=self._attempts, sleep=self._sleep)
