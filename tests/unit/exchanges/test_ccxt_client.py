@@ -29,6 +29,7 @@ from tests.unit.exchanges.ccxt_harness import (
 )
 
 from amarktai.exchanges import errors as ours
+from amarktai.exchanges.budget import RequestBudget
 from amarktai.exchanges.ccxt_client import (
     CCXT_VENUES,
     SPECS,
@@ -274,6 +275,29 @@ async def test_every_http_request_draws_from_the_budget() -> None:
     fixture = load("kucoin", "cancel_order")  # two requests
     await run_fixture(client, fixture)
     assert client.budget.used - used == 2
+    await client.close()
+
+
+class SpyBudget(RequestBudget):
+    def __init__(self) -> None:
+        super().__init__(1000.0, 1000.0)
+        self.costs: list[float] = []
+
+    async def acquire(self, cost: float = 1.0) -> float:
+        self.costs.append(cost)
+        return await super().acquire(cost)
+
+
+@pytest.mark.parametrize(("name", "weight"), [("balances", 4.0), ("order_book", 1.0)])
+async def test_each_request_takes_its_endpoints_weight(name: str, weight: float) -> None:
+    """ccxt's per-endpoint weights (Binance /api/v3/account 4, depth <= 100 levels 1, in
+    units of its 50 ms rateLimit) are what the shared bucket is charged."""
+    spy = SpyBudget()
+    client = fixed_client("binance", budget=spy)
+    await with_markets(client)
+    spy.costs.clear()
+    await run_fixture(client, load("binance", name))
+    assert spy.costs == [weight]
     await client.close()
 
 
