@@ -533,12 +533,11 @@ class CcxtClient:
             )
             return self._order(raw, market, request=order)
 
-        return await place_once(
-            submit,
-            lambda: self.fetch_order(order.symbol, order.client_order_id),
-            attempts=self._attempts,
-            sleep=self._sleep,
-        )
+        async def lookup() -> VenueOrder:  # one attempt: place_once retries it
+            raw = await self._call(lambda: self._fetch_raw_order(market, order.client_order_id))
+            return self._order(raw, market, request=order)
+
+        return await place_once(submit, lookup, attempts=self._attempts, sleep=self._sleep)
 
     async def _fetch_raw_order(
         self, market: dict[str, Any], client_order_id: str
