@@ -10,9 +10,10 @@ and error codes; this module adapts it to our interface and our rules:
   each is converted through `repr` (the shortest string that round-trips), which is the
   venue's own digits for every price and size a venue sends (<= 15 significant digits).
 * **One request budget.** ccxt's `throttle` (called once per HTTP request, with the
-  endpoint's weight) is replaced by our shared token bucket for (venue, key), at
-  ccxt's published `rateLimit`, so every bot on a key draws from one bucket and ccxt's
-  own limiter never runs beside it.
+  endpoint's weight) is replaced by our shared token bucket for (venue, key), sized from
+  ccxt's `rateLimit` so that burst plus sustained rate over the venue's window is its
+  published limit; every bot on a key draws from that one bucket and ccxt's own limiter
+  never runs beside it.
 * **Typed errors.** Every ccxt exception is mapped by `map_ccxt_error` (one place).
 * **Safe retries.** Reads go through `retry_read`; an order goes through `place_once`
   with our client order id in the venue's own field, looked up by that id after a
@@ -82,11 +83,15 @@ class VenueSpec:
     market_params: dict[str, Any] = field(default_factory=dict)  # for load_markets
     depths: tuple[int, ...] | None = None
     max_depth: int | None = None
-    burst_s: float = 1.0  # bucket capacity, in seconds of the sustained rate
+    # the window the venue counts its limit over; ccxt's `rateLimit` (ms per weight
+    # unit) times it is the published limit for that window (Luno 300 calls a minute,
+    # KuCoin 4,000 a 30 s for spot VIP0; Binance and Bybit in ccxt's scaled weights)
+    window_s: float = 60.0
+    burst_s: float = 1.0  # bucket capacity, in seconds of ccxt's rate
 
 
 SPECS: dict[str, VenueSpec] = {
-    "luno": VenueSpec("luno", "luno", "client_order_id", depths=()),
+    "luno": VenueSpec("luno", "luno", "client_order_id", depths=(), window_s=60.0),
     "binance": VenueSpec(
         "binance",
         "binance",
@@ -115,6 +120,7 @@ SPECS: dict[str, VenueSpec] = {
         },
         market_params={"marginables": False},  # margin pairs: a signed request, unused
         depths=(20, 100),
+        window_s=30.0,
     ),
     "bybit": VenueSpec(
         "bybit",
@@ -129,6 +135,7 @@ SPECS: dict[str, VenueSpec] = {
             "enableUnifiedMargin": False,
         },
         max_depth=200,
+        window_s=5.0,  # Bybit counts per 5 s (600 requests per IP); ccxt's units are finer
     ),
 }
 
@@ -722,6 +729,16 @@ def luno_v3_order(raw: dict[str, Any], market: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def budget_for(spec: VenueSpec, rate_limit_ms: float) -> tuple[float, float]:
+    """(rate per second, capacity) of the bucket for a venue. A token bucket lets
+    `capacity + rate * T` through in any T seconds, so the sustained rate is lowered by
+    the burst: over the venue's window the total is exactly its limit, never above."""
+    per_s = 1000.0 / rate_limit_ms
+    limit = per_s * spec.window_s
+    capacity = max(1.0, per_s * spec.burst_s)
+    return (limit - capacity) / spec.window_s, capacity
+
+
 def make_ccxt_client(
     venue: str,
     credentials: Credentials | None = None,
@@ -751,11 +768,11 @@ def make_ccxt_client(
     # currency metadata costs a request (a signed one on Binance) and nothing here uses it
     exchange.has = {**exchange.has, "fetchCurrencies": False}
     if budget is None:
-        rate = 1000.0 / float(exchange.rateLimit)
         key_id = (
             "public"
             if credentials is None
             else hashlib.sha256(credentials.api_key.encode()).hexdigest()[:16]
         )
-        budget = shared_budget(venue, key_id, rate, max(1.0, rate * spec.burst_s))
+        rate, capacity = budget_for(spec, float(exchange.rateLimit))
+        budget = shared_budget(venue, key_id, rate, capacity)
     return CcxtClient(spec, exchange, budget, now=now, sleep=sleep)

@@ -262,8 +262,12 @@ def test_one_budget_per_venue_and_key_at_the_published_rate() -> None:
     b = make_ccxt_client("luno", CREDENTIALS["luno"])
     public = make_ccxt_client("luno")
     assert a.budget is b.budget and a.budget is not public.budget
-    assert a.budget.rate == pytest.approx(5.0)  # ccxt's rateLimit 200 ms: Luno's 300/min
-    assert make_ccxt_client("binance").budget.rate == pytest.approx(20.0)
+    # Luno publishes 300 calls a minute: a burst of 5, then 295 more over the minute
+    assert (a.budget.capacity, a.budget.rate) == (5.0, pytest.approx(295 / 60))
+    for venue, limit, window in (("luno", 300, 60), ("kucoin", 4000, 30),
+                                 ("binance", 1200, 60), ("bybit", 250, 5)):  # fmt: skip
+        budget = make_ccxt_client(venue).budget
+        assert budget.capacity + budget.rate * window == pytest.approx(limit)
     for client in (a, b, public):
         assert client.exchange.throttle == client._throttle  # ccxt's limiter never runs
 
