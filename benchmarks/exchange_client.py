@@ -97,6 +97,7 @@ async def bench_venue(venue: str, n: int) -> list[tuple[str, float, float, float
         }
     )
     raw.has = {**raw.has, "fetchCurrencies": False}
+    raw.number = str  # the same ccxt configuration as ours
     for attr in ("milliseconds", "seconds", "nonce", "uuid"):
         setattr(raw, attr, getattr(ours.exchange, attr))
     raw.markets = None

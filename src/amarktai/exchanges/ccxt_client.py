@@ -6,9 +6,9 @@ and error codes; this module adapts it to our interface and our rules:
 * **Our symbols.** ccxt's unified spot symbols are ours (`BTC/ZAR`): its
   `commonCurrencies` turns Luno's `XBT` into `BTC` both ways, so a symbol is looked up
   in the loaded markets and anything not listed raises `UnknownSymbol`.
-* **Decimal money.** ccxt hands back floats parsed from the venue's decimal strings;
-  each is converted through `repr` (the shortest string that round-trips), which is the
-  venue's own digits for every price and size a venue sends (<= 15 significant digits).
+* **Decimal money, no floats.** ccxt is told to keep parsed numbers as strings
+  (`exchange.number = str`, a supported ccxt mode), so every price, size and fee is the
+  venue's own digits as a `Decimal`; orders go to ccxt as decimal strings too.
 * **One request budget.** ccxt's `throttle` (called once per HTTP request, with the
   endpoint's weight) is replaced by our shared token bucket for (venue, key), sized from
   ccxt's `rateLimit` so that burst plus sustained rate over the venue's window is its
@@ -153,7 +153,8 @@ _STATUS: dict[str, OrderStatus] = {
 
 
 def dec(value: Any) -> Decimal | None:
-    """A ccxt number (float, int, str or None) as an exact Decimal of its digits."""
+    """A ccxt number as an exact Decimal: normally the venue's string; a float (ccxt's
+    own defaults, e.g. a fee from its static tables) through its shortest repr."""
     if value is None or value == "":
         return None
     if isinstance(value, float):
@@ -533,8 +534,9 @@ class CcxtClient:
                     market["symbol"],
                     order.type,
                     order.side,
-                    float(order.qty),
-                    None if order.price is None else float(order.price),
+                    # ccxt takes a decimal string as exactly as a float, minus the float
+                    cast(float, format(order.qty, "f")),
+                    None if order.price is None else cast(float, format(order.price, "f")),
                     params,
                 )
             )
@@ -765,6 +767,7 @@ def make_ccxt_client(
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     exchange = getattr(ccxt_async, spec.ccxt_id)(config)
+    exchange.number = str  # parsed numbers as the venue's own digits, never via float
     # currency metadata costs a request (a signed one on Binance) and nothing here uses it
     exchange.has = {**exchange.has, "fetchCurrencies": False}
     if budget is None:
