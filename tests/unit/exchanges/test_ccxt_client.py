@@ -4,6 +4,7 @@ headers, and what we parse from each recorded reply, plus every error mapping.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ from tests.unit.exchanges.ccxt_harness import (
     CREDENTIALS,
     FIXTURES,
     FixtureMismatch,
+    _Response,
     attach,
     fixed_client,
     load,
@@ -302,6 +304,48 @@ async def test_each_request_takes_its_endpoints_weight(name: str, weight: float)
     spy.costs.clear()
     await run_fixture(client, load("binance", name))
     assert spy.costs == [weight]
+    await client.close()
+
+
+class RoutedSession:
+    """Answers by URL, yielding to the loop inside every reply so concurrent calls
+    interleave between a reply arriving and its error being raised."""
+
+    headers: dict[str, str] = {}
+
+    def __init__(self, routes: dict[str, dict[str, Any]]) -> None:
+        self.routes = routes
+
+    def __getattr__(self, method: str) -> Any:
+        def request(url: Any, **_: Any) -> Any:
+            reply = next(r for part, r in self.routes.items() if part in str(url))
+            return _Slow(reply["status"], reply.get("headers", {}), reply["body"])
+
+        return request
+
+    async def close(self) -> None:
+        return None
+
+
+class _Slow(_Response):
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.sleep(0)  # the other call runs here
+
+
+async def test_concurrent_calls_never_map_each_others_errors() -> None:
+    """A 429 whose body ccxt does not know is classified by its status; a concurrent
+    successful call on the same client must not erase that status in between."""
+    client = fixed_client("luno", budget=RequestBudget(1000.0, 1000.0))
+    await with_markets(client)
+    ok_ticker = load("luno", "ticker")["calls"][0]["response"]
+    unknown_429 = {"status": 429, "headers": {}, "body": {"error": "slow", "error_code": "ErrNew"}}
+    client.exchange.session = RoutedSession({"/1/ticker": ok_ticker, "/1/balance": unknown_429})
+    client._attempts = 1
+    results = await asyncio.gather(
+        client.balances(), client.ticker("BTC/ZAR"), return_exceptions=True
+    )
+    assert isinstance(results[0], ours.VenueRateLimited)
+    assert not isinstance(results[1], BaseException)
     await client.close()
 
 
