@@ -208,15 +208,22 @@ def instrument_from_market(venue: str, market: dict[str, Any], mode: int) -> Ins
     )
 
 
-def _retry_after(headers: Any) -> float | None:
+def _retry_after(headers: Any, now_ms: int | None = None) -> float | None:
+    """Seconds until the venue serves us again, from whichever header it sends: the
+    standard Retry-After (seconds), KuCoin's gw-ratelimit-reset (milliseconds from now)
+    or Bybit's X-Bapi-Limit-Reset-Timestamp (epoch milliseconds)."""
     if not isinstance(headers, dict):
         return None
-    for name, value in headers.items():
-        if str(name).lower() == "retry-after":
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
+    found = {str(k).lower(): v for k, v in headers.items()}
+    try:
+        if "retry-after" in found:
+            return float(found["retry-after"])
+        if "gw-ratelimit-reset" in found:
+            return float(found["gw-ratelimit-reset"]) / 1000
+        if "x-bapi-limit-reset-timestamp" in found and now_ms is not None:
+            return max(0.0, (float(found["x-bapi-limit-reset-timestamp"]) - now_ms) / 1000)
+    except (TypeError, ValueError):
+        return None
     return None
 
 
@@ -250,11 +257,16 @@ _BY_STATUS: tuple[tuple[Callable[[int], bool], type[cx.BaseError]], ...] = (
 
 
 def map_ccxt_error(
-    venue: str, exc: BaseException, response_headers: Any = None, status: int | None = None
+    venue: str,
+    exc: BaseException,
+    response_headers: Any = None,
+    status: int | None = None,
+    now_ms: int | None = None,
 ) -> ExchangeError:
     """The one mapping from ccxt's exception classes onto ours; the venue's own words
-    stay in `venue_message`. `response_headers` (the failed reply's) supply Retry-After;
-    `status` (its HTTP status) classifies what ccxt left as a plain `ExchangeError`."""
+    stay in `venue_message`. `response_headers` (the failed reply's) give the wait
+    before retrying (`now_ms` for venues that send a reset time); `status` (its HTTP
+    status) classifies what ccxt left as a plain `ExchangeError`."""
     message = str(exc) or type(exc).__name__
     if status is not None and type(exc) in (cx.ExchangeError, cx.BadRequest, cx.OperationRejected):
         for matches, ccxt_class in _BY_STATUS:
@@ -268,7 +280,7 @@ def map_ccxt_error(
                     text,
                     venue=venue,
                     venue_message=message,
-                    retry_after_s=_retry_after(response_headers),
+                    retry_after_s=_retry_after(response_headers, now_ms),
                 )
             return ours(text, venue=venue, venue_message=message)
     return ExchangeError("the venue refused the request", venue=venue, venue_message=message)
@@ -331,7 +343,8 @@ class CcxtClient:
             raise
         except cx.BaseError as exc:
             status, headers = _LAST_REPLY.get() or (None, None)
-            raise map_ccxt_error(self.venue, exc, headers, status) from exc
+            now_ms = int(self._now().timestamp() * 1000)
+            raise map_ccxt_error(self.venue, exc, headers, status, now_ms) from exc
 
     async def _read(self, fn: Callable[[], Awaitable[T]]) -> T:
         return await retry_read(lambda: self._call(fn), attempts=self._attempts, sleep=self._sleep)

@@ -386,6 +386,11 @@ def test_retry_after_and_http_status_fallback() -> None:
     limited = map_ccxt_error("binance", cx.RateLimitExceeded("x"), {"retry-after": "7"})
     assert isinstance(limited, ours.VenueRateLimited) and limited.retry_after_s == 7.0
     assert limited.headers == {"Retry-After": "7"}
+    kucoin = map_ccxt_error("kucoin", cx.RateLimitExceeded("x"), {"gw-ratelimit-reset": "1500"})
+    assert isinstance(kucoin, ours.VenueRateLimited) and kucoin.retry_after_s == 1.5
+    reset = {"X-Bapi-Limit-Reset-Timestamp": "1765000002000"}
+    bybit = map_ccxt_error("bybit", cx.RateLimitExceeded("x"), reset, 200, 1765000000000)
+    assert isinstance(bybit, ours.VenueRateLimited) and bybit.retry_after_s == 2.0
     # an error body ccxt does not know is classified by its HTTP status
     for status, cls in ((401, ours.ExchangeAuthError), (429, ours.VenueRateLimited),
                         (503, ours.VenueUnavailable), (504, ours.VenueTimeout),

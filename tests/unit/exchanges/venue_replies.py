@@ -935,7 +935,11 @@ KUCOIN = venue(
         ),
         "error_rate_limited": (
             "ticker",
-            [_kc_err("429000", "Too Many Requests", 429)] * 3,
+            [
+                _kc_err("429000", "Too Many Requests", 429)
+                | {"headers": {"gw-ratelimit-reset": "1500"}}
+            ]
+            * 3,
             "VenueRateLimited",
         ),
         "error_unavailable": (
@@ -1331,7 +1335,11 @@ BYBIT = venue(
         ),
         "error_rate_limited": (
             "ticker",
-            [_bb_err(10006, "Too many visits!", 429) | {"headers": {"Retry-After": "2"}}] * 3,
+            [
+                _bb_err(10006, "Too many visits!", 429)
+                | {"headers": {"X-Bapi-Limit-Reset-Timestamp": "1765000002000"}}
+            ]
+            * 3,
             "VenueRateLimited",
         ),
         "error_unavailable": (
