@@ -266,7 +266,9 @@ def map_ccxt_error(
     """The one mapping from ccxt's exception classes onto ours; the venue's own words
     stay in `venue_message`. `response_headers` (the failed reply's) give the wait
     before retrying (`now_ms` for venues that send a reset time); `status` (its HTTP
-    status) classifies what ccxt left as a plain `ExchangeError`."""
+    status) classifies what ccxt left as a plain `ExchangeError`. A bare HTTP 403 stays
+    what ccxt makes it (`ExchangeNotAvailable`: a firewall or region block at these
+    venues); a refused key arrives as the venue's own error code and maps to auth."""
     message = str(exc) or type(exc).__name__
     if status is not None and type(exc) in (cx.ExchangeError, cx.BadRequest, cx.OperationRejected):
         for matches, ccxt_class in _BY_STATUS:
