@@ -6,8 +6,9 @@ another venue *before* anything is stored or sent, with a message naming the ven
 shape. They are deliberately no stricter than what each venue documents for the HMAC keys
 this platform signs with: a rule that refused a real key would be worse than none.
 VALR and OVEX keep the generic rule here until their connectors land. The accounts
-service still runs its own generic check; wiring this one (and the online
-`ExchangeClient.key_permissions()` check) into the API is a later change.
+service still runs its own generic check; wiring this one and `check_key_online` (the
+venue's own answer on read/trade/withdraw, with the warning) into the API is a later
+change.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from amarktai.exchanges.client import KeyPermissions
+from amarktai.exchanges.client import ExchangeClient, KeyPermissions
 from amarktai.kit.errors import ValidationFailed
 
 
@@ -96,3 +97,19 @@ def withdraw_warning(venue: str, permissions: KeyPermissions) -> str | None:
             "create a key with read and trade access only, and delete this one."
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """The online answer for a key: what it may do (None where the venue does not say)
+    and the warning to show, if any."""
+
+    permissions: KeyPermissions
+    warning: str | None
+
+
+async def check_key_online(client: ExchangeClient) -> KeyCheck:
+    """Ask the venue what the client's key may do (one read; a refused key raises
+    `ExchangeAuthError`) and flag one that can withdraw."""
+    permissions = await client.key_permissions()
+    return KeyCheck(permissions, withdraw_warning(client.venue, permissions))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.exchanges.ccxt_harness import CREDENTIALS
+from tests.unit.exchanges.ccxt_harness import CREDENTIALS, attach, fixed_client, load
 
 from amarktai.exchanges.client import KeyPermissions
-from amarktai.exchanges.keys import check_key_format, withdraw_warning
+from amarktai.exchanges.keys import (
+    KeyCheck,
+    check_key_format,
+    check_key_online,
+    withdraw_warning,
+)
 from amarktai.kit.errors import ValidationFailed
 
 
@@ -72,3 +77,20 @@ def test_a_key_that_can_withdraw_is_flagged() -> None:
     assert warning is not None and "WITHDRAW" in warning
     assert withdraw_warning("bybit", KeyPermissions(True, True, False)) is None
     assert withdraw_warning("luno", KeyPermissions(None, None, None)) is None  # unknown
+
+
+async def test_online_check_flags_a_withdraw_key_from_the_venues_answer() -> None:
+    client = fixed_client("binance")  # its recorded apiRestrictions allow withdrawals
+    attach(client, load("binance", "key_permissions")["calls"])
+    found = await check_key_online(client)
+    assert found.permissions == KeyPermissions(read=True, trade=True, withdraw=True)
+    assert found.warning is not None
+    await client.close()
+
+
+async def test_online_check_on_luno_is_unknown_and_sends_nothing() -> None:
+    client = fixed_client("luno")
+    attach(client, [])
+    found = await check_key_online(client)
+    assert found == KeyCheck(KeyPermissions(None, None, None), None)
+    await client.close()
