@@ -68,14 +68,17 @@ def venue(
     symbol: str,
     price: str,
     replies: dict[str, list[dict[str, Any]]],
-    errors: dict[str, tuple[str, list[dict[str, Any]], str]],
+    errors: dict[str, tuple[str | dict[str, Any], list[dict[str, Any]], str]],
 ) -> dict[str, dict[str, Any]]:
+    """Fixtures of one venue: `replies` per method (the standard call), then the extra
+    cases as (standard call name or an explicit call, replies, expected error or "")."""
     base = calls(symbol, price)
     out: dict[str, dict[str, Any]] = {
         name: {"call": base[name], "responses": responses} for name, responses in replies.items()
     }
     for name, (call, responses, error) in errors.items():
-        out[name] = {"call": base[call], "responses": responses, "expect_error": error}
+        explicit = call if isinstance(call, dict) else base[call]
+        out[name] = {"call": explicit, "responses": responses, "expect_error": error}
     return out
 
 
@@ -417,6 +420,26 @@ BINANCE = venue(
         ),
         "error_timeout": ("ticker", [TIMEOUT] * 3, "VenueTimeout"),
         "create_order_after_timeout": ("create_order", [TIMEOUT, ok({**_BN_ORDER})], ""),
+        # every symbol's open orders in one call (Binance weighs it 40x; ccxt's warning
+        # about that is turned off because we mean it)
+        "open_orders_all": (
+            {"method": "open_orders"},
+            [
+                ok(
+                    [
+                        _BN_ORDER,
+                        {
+                            **_BN_ORDER,
+                            "symbol": "BTCUSDT",
+                            "orderId": 28460,
+                            "clientOrderId": "amk-0002",
+                            "price": "86000.00",
+                        },
+                    ]
+                )
+            ],
+            "",
+        ),
         # the lookup after a timeout says "no such order": resent, with the same id
         "create_order_resent": (
             "create_order",
