@@ -218,7 +218,7 @@ async def test_api_keys_encrypted_masked_scoped_and_role_checked(api: Api) -> No
         "exchange": "luno",
         "label": "main",
         "api_key": "AKIAKEY123456789",
-        "api_secret": "super-secret-value-1234",
+        "api_secret": "super-secret-value-1234-abcdefghijklmnop",
     }
     r = await api.client.post("/api/v1/api-keys", json=body, headers=auth(trader))
     assert r.status_code == 201, r.text
@@ -232,6 +232,11 @@ async def test_api_keys_encrypted_masked_scoped_and_role_checked(api: Api) -> No
     kucoin = {**body, "exchange": "kucoin"}
     r = await api.client.post("/api/v1/api-keys", json=kucoin, headers=auth(trader))
     assert_error(r, 422, "passphrase_required")
+    # the venue's own key shape: a Binance key is 64 letters and digits
+    binance = {**body, "exchange": "binance"}
+    r = await api.client.post("/api/v1/api-keys", json=binance, headers=auth(trader))
+    assert_error(r, 422, "invalid_api_key_format")
+    assert "64 letters and digits" in r.json()["error"]["message"]
     listed = (await api.client.get("/api/v1/api-keys", headers=auth(trader))).json()
     assert [k["id"] for k in listed] == [key["id"]]
     assert (await api.client.get("/api/v1/api-keys", headers=auth(other))).json() == []
@@ -240,7 +245,7 @@ async def test_api_keys_encrypted_masked_scoped_and_role_checked(api: Api) -> No
     async with api.runtime.sessions() as s:
         raw = (await s.execute(text("SELECT key_enc, secret_enc FROM api_keys"))).one()
     assert "super-secret" not in "".join(raw) and "AKIAKEY" not in "".join(raw)
-    assert api.runtime.vault.decrypt(raw[1]) == "super-secret-value-1234"
+    assert api.runtime.vault.decrypt(raw[1]) == "super-secret-value-1234-abcdefghijklmnop"
     r = await api.client.delete(f"/api/v1/api-keys/{key['id']}", headers=auth(trader))
     assert r.status_code == 204
 

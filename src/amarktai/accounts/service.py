@@ -26,6 +26,7 @@ from amarktai.accounts.passwords import Passwords
 from amarktai.accounts.repository import AccountsRepository
 from amarktai.accounts.tokens import TokenCodec, hash_token, new_refresh_token
 from amarktai.accounts.vault import Vault, mask
+from amarktai.exchanges.keys import check_key_format as venue_key_format
 from amarktai.kit.clock import Clock
 from amarktai.kit.errors import (
     Conflict,
@@ -445,16 +446,15 @@ class AccountsService:
 
 
 def check_key_format(exchange: str, key: str, secret: str, passphrase: str | None) -> None:
-    """Offline format checks; the online permission check comes with the exchange connectors."""
+    """Offline checks before a key is stored: a supported venue, and the shape that venue
+    issues (`exchanges.keys`: a secret pasted in the key field or another venue's key is
+    refused with the shape named). What the key may do is asked of the venue itself
+    (`exchanges.keys.check_key_online`)."""
     if exchange not in EXCHANGES:
         raise ValidationFailed(
             f"unsupported exchange {exchange!r}; choose one of {', '.join(EXCHANGES)}",
             code="unsupported_exchange",
         )
-    for name, value in (("api_key", key), ("api_secret", secret)):
-        if not 8 <= len(value) <= 256 or any(ch.isspace() for ch in value):
-            raise ValidationFailed(
-                f"{name} must be 8-256 characters without spaces", code="invalid_api_key_format"
-            )
     if exchange in NEEDS_PASSPHRASE and not passphrase:
         raise ValidationFailed(f"{exchange} keys need a passphrase", code="passphrase_required")
+    venue_key_format(exchange, key, secret, passphrase)
