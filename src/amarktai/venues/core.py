@@ -21,8 +21,11 @@ Model, deliberately simple and stated here so tests can rely on it:
   found while settling and the order ends `failed` with the venue's reason.
 * Fees come from a tier table (maker/taker fraction per pair, per tier); the buyer pays
   in the base asset and the seller in the quote asset (VALR's convention). A negative
-  maker rate is a rebate credited in the same asset.
-* Money is `Decimal` end to end; nothing is rounded that the venue would not round.
+  maker rate is a rebate credited in the same asset. A fee is rounded half-up to the
+  asset's precision (the pair's qty step for the base, cents for fiat, 8 places for
+  other assets), because a venue books whole units of an asset: an unrounded fee would
+  leave the bot holding a quantity off the pair's grid that it could never sell.
+* Money is `Decimal` end to end; nothing else is rounded.
 
 It is thread-safe (one re-entrant lock), because the server answers from its own thread
 while a test flips fault switches or advances the market from another.
@@ -38,7 +41,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -57,6 +60,8 @@ FaultKind = Literal["timeout", "5xx", "drop"]
 KEEP_TRADES = 5_000
 #: Fills kept per account, newest last.
 KEEP_FILLS = 10_000
+#: Assets booked in cents; any other quote asset is booked to 8 places.
+FIAT = frozenset({"ZAR", "USD", "EUR", "GBP"})
 
 
 class VenueReject(Exception):
@@ -597,14 +602,17 @@ class VenueCore:
         value = price * qty
         base, quote = account.holding(instrument.base), account.holding(instrument.quote)
         if order.side == "buy":
-            fee, fee_asset = qty * rate, instrument.base
+            fee = (qty * rate).quantize(instrument.qty_step, ROUND_HALF_UP)
+            fee_asset = instrument.base
             spend = min(order.reserved, value) if maker else ZERO
             quote.reserved -= spend
             order.reserved -= spend
             quote.available -= value - spend
             base.available += qty - fee
         else:
-            fee, fee_asset = value * rate, instrument.quote
+            cents = Decimal("0.01") if instrument.quote in FIAT else Decimal("1E-8")
+            fee = (value * rate).quantize(cents, ROUND_HALF_UP)
+            fee_asset = instrument.quote
             spend = min(order.reserved, qty) if maker else ZERO
             base.reserved -= spend
             order.reserved -= spend
