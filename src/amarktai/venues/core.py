@@ -555,7 +555,8 @@ class VenueCore:
             return
         for s in slices:
             self._execute(account, market, order, s.price, s.qty, maker=False)
-        market.book = deplete(market.book, order.side, slices)
+        if slices:
+            market.book = deplete(market.book, order.side, slices)
         if order.kind == "limit" and order.remaining > 0:
             self._reserve(account, market, order)
             self._resting.setdefault(order.pair, []).append(order.order_id)

@@ -763,13 +763,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--zar", default="1000000", help="the account's starting ZAR")
     parser.add_argument("--step-s", type=float, default=1.0, help="seconds between books")
     parser.add_argument("--replay", type=Path, help="JSON-lines books/prints instead of sim")
+    parser.add_argument(
+        "--unlimited", action="store_true", help="no rate limits (benchmarks measure latency)"
+    )
     args = parser.parse_args(argv)
     feed: BookFeed = (
         ReplayFeed(args.replay, SIM_INSTRUMENTS)
         if args.replay
         else SimFeed(SimConfig(seed=args.seed))
     )
-    server = make_valr_venue(feed=feed)
+    limits = ValrLimits(10**9, 10**9, 10**9) if args.unlimited else None
+    server = make_valr_venue(feed=feed, limits=limits)
     server.core.add_account(args.key, args.secret, {"ZAR": Decimal(args.zar)})
 
     def step() -> None:
