@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +31,7 @@ from amarktai.exchanges.errors import (
     NonceError,
     OrderNotFound,
     VenueRateLimited,
+    VenueUnavailable,
 )
 from amarktai.exchanges.valr import ValrClient, sign
 from amarktai.venues.core import Fault
@@ -311,3 +315,37 @@ async def test_public_data_needs_no_key(venue: Venue) -> None:
         await client.balances()
     await client.close()
     assert CREDENTIALS.api_key == KEY
+
+
+async def test_the_module_entry_serves_a_local_valr() -> None:
+    """`python -m amarktai.venues.valr_server --port N`: what demos and benchmarks start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "amarktai.venues.valr_server", "--port", str(port),
+        "--key", "demo", "--secret", "demo-secret", "--zar", "5000",
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        client = ValrClient(
+            http_client=httpx.AsyncClient(),
+            credentials=Credentials("demo", "demo-secret"),
+            base_url=f"http://127.0.0.1:{port}",
+            sleep=no_sleep,
+            read_attempts=1,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                balances = await client.balances()
+                break
+            except VenueUnavailable:
+                assert time.monotonic() < deadline and proc.returncode is None
+                await asyncio.sleep(0.1)
+        assert balance_map(balances) == {"ZAR": (D(5000), D(0))}
+        assert (await client.ticker("BTC/ZAR")).ask is not None  # the seeded sim's book
+        await client.close()
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)
