@@ -197,6 +197,23 @@ async def test_refusals_found_while_settling_arrive_as_a_failed_order_after_202(
         await valr.fetch_order("BTC/ZAR", "never-placed")
 
 
+async def test_an_accepted_order_is_placed_until_the_venue_settles_it(
+    venue: Venue, valr: ValrClient
+) -> None:
+    """202 means accepted, not done: the order reads `open` until the venue settles it."""
+    venue.server.core.hold_settlement = True
+    order = await valr.create_order(OrderRequest("BTC/ZAR", "buy", "market", D("0.001"), "slow-1"))
+    assert (await valr.fetch_order("BTC/ZAR", "slow-1")).status == "open"
+    (listed,) = await valr.open_orders()
+    assert listed.venue_order_id == order.venue_order_id
+    assert balance_map(await valr.balances())["ZAR"] == (START["ZAR"], D(0))
+    assert venue.server.core.settle_pending() == 1
+    done = await valr.fetch_order("BTC/ZAR", "slow-1")
+    assert (done.status, done.filled_qty) == ("filled", D("0.001"))
+    assert balance_map(await valr.balances())["ZAR"] == (START["ZAR"] - D(1000), D(0))
+    assert await valr.open_orders() == []
+
+
 async def test_a_malformed_order_is_refused_by_the_venue_in_valrs_shape(venue: Venue) -> None:
     """Sent raw (our client would refuse it before sending): below VALR's minimum."""
     body = '{"side":"BUY","quantity":"0.00000001","price":"1000000","pair":"BTCZAR"}'

@@ -385,6 +385,10 @@ class VenueCore:
         self._seq = itertools.count(1)
         self._id_prefix = id_prefix
         self.requests = 0
+        #: On: orders are accepted (202) and stay `placed` until `settle_pending()`, as
+        #: VALR's matching engine settles after the reply; off: settled before the reply.
+        self.hold_settlement = False
+        self._pending: list[tuple[str, OrderRequest]] = []
         books, trades = feed.next_step()
         by_symbol = {b.symbol: b for b in books}
         self.markets: dict[str, Market] = {}
@@ -498,8 +502,24 @@ class VenueCore:
             if request.customer_order_id is not None:
                 key = (account.key, request.pair, request.customer_order_id)
                 self._by_customer[key] = order.order_id
-            self._settle(account, market, order, request)
+            if self.hold_settlement:
+                order.remaining = order.qty
+                self._pending.append((order.order_id, request))
+            else:
+                self._settle(account, market, order, request)
             return order
+
+    def settle_pending(self) -> int:
+        """Settle the orders accepted while `hold_settlement` was on, in arrival order;
+        returns how many. A cancel that came first leaves its order cancelled."""
+        with self.lock:
+            pending, self._pending = self._pending, []
+            for order_id, request in pending:
+                order = self.orders[order_id]
+                if order.status == "placed":
+                    account = self.accounts[order.account]
+                    self._settle(account, self.markets[order.pair], order, request)
+            return len(pending)
 
     def _check_shape(self, account: Account, market: Market, request: OrderRequest) -> None:
         cid = request.customer_order_id
