@@ -34,30 +34,28 @@ Run it: `python -m amarktai.venues.valr_server --port 8765` (prints the key and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import hmac
-import json
 import math
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from amarktai.kit.money import ZERO
 from amarktai.markets.instruments import SIM_INSTRUMENTS
 from amarktai.markets.sim import SimConfig
 from amarktai.markets.types import Instrument
+from amarktai.venues.asgi import Reply, Request, VenueApp
 from amarktai.venues.core import (
     Account,
     BookFeed,
-    Fault,
     FeeTier,
     OrderKind,
     OrderRequest,
@@ -68,11 +66,6 @@ from amarktai.venues.core import (
     VenueOrderState,
     VenueReject,
 )
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 CUSTOMER_ORDER_ID = re.compile(r"^[A-Za-z0-9-]{1,50}$")
 BUCKET_PERIODS_S = (60, 300, 900, 1800, 3600, 21600, 86400)
@@ -132,21 +125,6 @@ class ValrLimits:
     window_s: float = 60.0
 
 
-@dataclass(slots=True)
-class Reply:
-    status: int
-    body: Any = None
-    text: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def payload(self) -> bytes:
-        if self.text is not None:
-            return self.text.encode()
-        if self.body is None:
-            return b""
-        return json.dumps(self.body, separators=(",", ":")).encode()
-
-
 def _error(status: int, code: int, message: str) -> Reply:
     return Reply(status, {"code": code, "message": message})
 
@@ -160,32 +138,7 @@ _REJECTS: dict[str, tuple[int, int]] = {
 }
 
 
-@dataclass(slots=True)
-class Request:
-    method: str
-    path: str  # decoded path, for routing
-    signed_path: str  # raw path + "?" + raw query, exactly as the client signed it
-    query: dict[str, str]
-    body: bytes
-    headers: dict[str, str]
-    client: str
-    account: Account | None = None
-
-    def json(self) -> dict[str, Any]:
-        try:
-            parsed = json.loads(self.body or b"{}")
-        except ValueError as exc:
-            raise VenueReject("invalid_order", "Request body is not valid JSON") from exc
-        if not isinstance(parsed, dict):
-            raise VenueReject("invalid_order", "Request body must be a JSON object")
-        return parsed
-
-
 Handler = Callable[["ValrServer", Request, re.Match[str]], Reply]
-
-
-class _Drop(Exception):
-    """Raised after the status line is sent: uvicorn then cuts the connection."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +151,7 @@ class _Route:
     public_limit: bool = False  # counts against /v1/public/* limits
 
 
-class ValrServer:
+class ValrServer(VenueApp):
     """The ASGI app. `core` holds the state; tests reach it (and `core.faults`) directly."""
 
     def __init__(
@@ -209,7 +162,7 @@ class ValrServer:
         recv_window_s: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.core = core
+        super().__init__(core)
         self.limits = limits or ValrLimits()
         self.recv_window_s = recv_window_s
         window = self.limits.window_s
@@ -218,61 +171,6 @@ class ValrServer:
         self._public = RateLimiter(self.limits.public, window, monotonic)
         self.rate_limited = 0  # 429s answered
         self.auth_refused = 0  # 401s answered
-
-    # -- ASGI -----------------------------------------------------------------------
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        query_string: bytes = scope.get("query_string", b"")
-        signed = raw_path.decode("latin-1")
-        if query_string:
-            signed += "?" + query_string.decode("latin-1")
-        request = Request(
-            method=scope["method"],
-            path=scope["path"],
-            signed_path=signed,
-            query=dict(parse_qsl(query_string.decode("latin-1"))),
-            body=body,
-            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
-            client=(scope.get("client") or ("127.0.0.1", 0))[0],
-        )
-        fault = self.core.faults.take(request.method, request.path)
-        if fault is not None and not fault.after_action:
-            if fault.kind == "5xx":
-                await _send(send, Reply(503, text="<html>Service Unavailable</html>"))
-                return
-            if fault.kind == "timeout":
-                await asyncio.sleep(fault.delay_s)
-        reply = self.handle(request)
-        if fault is not None and (fault.after_action or fault.kind == "drop"):
-            await self._after(fault, reply, send)
-            return
-        await _send(send, reply)
-
-    async def _after(self, fault: Fault, reply: Reply, send: Send) -> None:
-        """The venue acted; now lose the reply the way `fault` says."""
-        if fault.kind == "timeout":
-            await asyncio.sleep(fault.delay_s)
-            await _send(send, reply)
-        elif fault.kind == "5xx":
-            await _send(send, Reply(503, text="<html>Service Unavailable</html>"))
-        else:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": reply.status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
-                }
-            )
-            raise _Drop("fault injection: connection dropped after the venue acted")
 
     # -- dispatch -------------------------------------------------------------------
 
@@ -674,14 +572,6 @@ def _dec(raw: dict[str, Any], key: str) -> Decimal:
     if not parsed.is_finite() or parsed <= 0:
         raise VenueReject("invalid_order", f"{key} must be a positive number")
     return parsed
-
-
-async def _send(send: Send, reply: Reply) -> None:
-    payload = reply.payload()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
-    headers += [(k.encode(), v.encode()) for k, v in reply.headers]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 _PAIR = r"(?P<pair>[A-Z0-9]+)"
