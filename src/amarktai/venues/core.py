@@ -39,7 +39,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -49,7 +49,7 @@ from amarktai.execution.paper import Slice, deplete, walk_book
 from amarktai.kit.errors import ValidationFailed
 from amarktai.kit.money import ZERO
 from amarktai.markets.sim import SimConfig, SimMarket
-from amarktai.markets.types import BookLevel, Instrument, OrderBook, Trade
+from amarktai.markets.types import BookLevel, Instrument, MarketEvent, OrderBook, Trade
 
 Side = Literal["buy", "sell"]
 OrderKind = Literal["limit", "market"]
@@ -89,7 +89,7 @@ class SimFeed:
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self._market = SimMarket(config or SimConfig())
-        self._steps: Iterator[list[object]] = iter(self._market.steps())  # type: ignore[arg-type]
+        self._steps: Iterator[list[MarketEvent]] = self._market.steps()
 
     def instruments(self) -> Sequence[Instrument]:
         return self._market.instruments()
@@ -257,7 +257,6 @@ class Market:
     pair: str
     book: OrderBook
     prints: deque[PublicPrint] = field(default_factory=lambda: deque(maxlen=KEEP_TRADES))
-    previous_close: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,8 +757,3 @@ def _walk_quote(levels: Sequence[BookLevel], amount: Decimal, step: Decimal) -> 
         slices.append(Slice(level.price, qty, "taker"))
         left -= qty * level.price
     return slices
-
-
-def with_book(market: Market, bids: Sequence[BookLevel], asks: Sequence[BookLevel]) -> OrderBook:
-    """A book for `market` with exactly these levels (tests that need exact prices)."""
-    return replace(market.book, bids=tuple(bids), asks=tuple(asks))
