@@ -34,7 +34,7 @@ from amarktai.exchanges.errors import (
     VenueUnavailable,
 )
 from amarktai.exchanges.valr import ValrClient, sign
-from amarktai.venues.core import Fault
+from amarktai.venues.core import Fault, FeeTier
 from amarktai.venues.valr_server import ValrLimits, expected_signature
 
 D = Decimal
@@ -368,3 +368,27 @@ async def test_the_module_entry_serves_a_local_valr() -> None:
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
+
+
+async def test_a_subaccount_request_is_signed_and_verified_with_its_id(venue: Venue) -> None:
+    """VALR signs the sub-account id after the body; the venue checks it the same way
+    (sub-account balances are not modelled apart: the key's account answers)."""
+    client = venue.client(subaccount_id="1385226517613019136")
+    assert balance_map(await client.balances())["ZAR"] == (START["ZAR"], D(0))
+    await client.close()
+    assert venue.server.auth_refused == 0
+
+
+async def test_a_maker_rebate_reads_back_as_a_negative_fee(venue: Venue) -> None:
+    core = venue.server.core
+    core.tiers["rebate"] = FeeTier(D("-0.0001"), D("0.002"))
+    core.add_account("maker", "maker-secret", {"BTC": D(1)}, tier="rebate")
+    client = venue.client(Credentials("maker", "maker-secret"))
+    sell = OrderRequest("BTC/ZAR", "sell", "limit", D("0.01"), "mk-1", price=D(1000500))
+    await client.create_order(sell)
+    # the next book bids through our offer: it fills as maker and earns the rebate
+    core.set_book("BTC/ZAR", book(bids=((D(1000600), D(1)),), asks=((D(1000700), D(1)),)))
+    (fill,) = await client.my_trades("BTC/ZAR")
+    assert (fill.fee, fill.fee_asset, fill.liquidity) == (D("-1.00"), "ZAR", "maker")
+    assert balance_map(await client.balances())["ZAR"] == (D("10005.00") + D("1.00"), D(0))
+    await client.close()
