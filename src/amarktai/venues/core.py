@@ -424,7 +424,7 @@ class VenueCore:
     def new_id(self) -> str:
         """Ids in UUID shape (as VALR's are), deterministic so runs compare."""
         n = next(self._ids)
-        return f"{self._id_prefix}{n:04x}"[-8:].rjust(8, "0") + f"-0000-4000-8000-{n:012x}"
+        return f"{n:08x}-{self._id_prefix}-4000-8000-{n:012x}"
 
     # -- market data ----------------------------------------------------------------
 
