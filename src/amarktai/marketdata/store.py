@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -428,9 +428,8 @@ class CandleStore:
         if not path.is_file():
             raise NotFound(f"no stored series {key} in {self.label}", code="series_missing",
                            details={"series": key.name})  # fmt: skip
-        table = pq.read_table(path)
-        ts = table.column("ts").to_numpy()
-        cols = [table.column(c).to_numpy() for c in COLUMNS]
+        table = pq.read_table(path, memory_map=True)
+        ts, *cols = (_column(table, c) for c in ("ts", *COLUMNS))
         arrays = CandleArrays(ts, *cols)
         if start_ms is None and end_ms is None:
             return arrays
@@ -496,9 +495,12 @@ class CandleStore:
                 pq.write_table(
                     arrays.to_table(),
                     handle,
+                    row_group_size=max(len(arrays), 1),
                     compression="zstd",
+                    compression_level=1,
                     use_dictionary=False,
-                    column_encoding={c: "BYTE_STREAM_SPLIT" for c in COLUMNS},
+                    column_encoding={"ts": "DELTA_BINARY_PACKED"}
+                    | {c: "BYTE_STREAM_SPLIT" for c in COLUMNS},
                 )
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -514,6 +516,14 @@ class CandleStore:
         existed = path.is_file()
         path.unlink(missing_ok=True)
         return existed
+
+
+def _column(table: pa.Table, name: str) -> npt.NDArray[Any]:
+    """One column as NumPy: zero-copy from the single row group the store writes."""
+    column = table.column(name)
+    if column.num_chunks == 1:
+        return np.asarray(column.chunk(0).to_numpy(zero_copy_only=True))
+    return np.asarray(column.to_numpy())
 
 
 def _merge(stored: CandleArrays, fresh: CandleArrays, report: WriteReport) -> CandleArrays:
