@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from amarktai.kit.errors import ValidationFailed
+from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.marketdata.importer import read_candle_file
 from amarktai.marketdata.store import (
     CandleArrays,
@@ -112,3 +112,22 @@ def test_read_only_store_refuses_writes(tmp_path: Path) -> None:
 def test_to_candles_are_exact_decimals() -> None:
     candles = rows((0, 30_000.01)).to_candles("BTC/USDT", 3600)
     assert str(candles[0].close) == "30000.01" and candles[0].ts.tzinfo is not None
+
+
+def test_replay_market_plays_a_stored_series() -> None:
+    """From the shipped sample (the store is empty in tests): closed candles, in order."""
+    from datetime import UTC, datetime
+
+    from amarktai.markets.replay import ReplayMarket
+
+    market = ReplayMarket.from_series(
+        ["binance/BTC-USDT/1h", "binance/ETH-BTC/1h"],
+        start=datetime(2024, 4, 2, tzinfo=UTC),
+        end=datetime(2024, 4, 3, tzinfo=UTC),
+    )
+    events = list(market.events())
+    assert len(events) == 48
+    assert {i.symbol for i in market.instruments()} == {"BTC/USDT", "ETH/BTC"}
+    assert [e.ts for e in events] == sorted(e.ts for e in events)
+    with pytest.raises(NotFound):
+        ReplayMarket.from_series(["binance/DOGE-USDT/1h"])
