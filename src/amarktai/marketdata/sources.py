@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -47,7 +48,13 @@ def store_dir() -> Path:
     explicit = os.environ.get(STORE_ENV)
     if explicit:
         return Path(explicit).expanduser()
-    from amarktai.config import Settings  # settings read .env; only when no override
+    return _settings_store_dir(os.environ.get("AMARKTAI_DATA_DIR"), os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _settings_store_dir(_data_dir_env: str | None, _cwd: str) -> Path:
+    """Settings parse the environment and .env (about a millisecond): once per value."""
+    from amarktai.config import Settings
 
     return Settings().data_dir / "market"
 
@@ -120,20 +127,21 @@ def all_series(among: Iterable[CandleStore] | None = None) -> list[tuple[CandleS
     return out
 
 
-def _rank(key: SeriesKey) -> tuple[int, int, int, str]:
+def _rank(key: SeriesKey) -> tuple[int, int, int, int, str]:
     quote = key.symbol.split("/")[1]
     venue = VENUE_PREFERENCE.index(key.venue) if key.venue in VENUE_PREFERENCE else 99
     return (
         0 if key.timeframe_s == DAY_S else 1,
         QUOTE_PREFERENCE.index(quote),
         venue,
+        -key.timeframe_s,  # the longest intraday bars: fewest rows to aggregate, same days
         key.venue,
     )
 
 
 def daily_source(asset: str, among: Iterable[CandleStore] | None = None) -> Located | None:
     """The best series for an asset's daily dollar prices: daily candles, else the
-    shortest intraday timeframe that divides a day (aggregated by ``daily_candles``);
+    longest intraday timeframe that divides a day (aggregated by ``daily_candles``);
     USDT before USD quotes, Binance first. The first store that has any candidate wins,
     so a download or import of an asset overrides the sample."""
     for store in among if among is not None else stores():
