@@ -88,10 +88,11 @@ async def test_a_stored_series_takes_the_samples_place(api: Api, fresh_install: 
 
 
 def test_sample_is_small_real_and_documented() -> None:
-    files = list(SAMPLE_DIR.rglob("*.parquet"))
+    files = list(SAMPLE_DIR.rglob("*.arrow"))
+    assert len(files) == 9
     assert sum(f.stat().st_size for f in files) < 2 * 2**20
     sources = (SAMPLE_DIR / "SOURCES.md").read_text()
     for f in files:
         assert f"{f.parent.name}/{f.stem}" in sources or f.parent.name.split("-")[0] in sources
-    arrays, _ = read_candle_file(SAMPLE_DIR / "binance" / "BTC-USDT" / "1d.parquet")
+    arrays, _ = read_candle_file(SAMPLE_DIR / "binance" / "BTC-USDT" / "1d.arrow")
     assert len(arrays) == 1792

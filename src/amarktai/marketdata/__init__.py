@@ -1,4 +1,4 @@
-"""The market-data store: candles kept locally, one Parquet file per venue/symbol/timeframe.
+"""The market-data store: candles kept locally, one Arrow file per venue/symbol/timeframe.
 
 Everything that needs price history (backtests, VaR/Monte Carlo return history, stress
 tests, the replay market) reads candles through this package: first the user's store
@@ -7,7 +7,7 @@ the small sample shipped inside the package, so a fresh clone with no network an
 shared data folder still has working risk figures, backtests and demo.
 
 Modules: ``store`` (the files, the cleaning of a batch and its report), ``sources``
-(where the stores are and which series answers a request), ``importer`` (CSV, feather,
+(where the stores are and which series answers a request), ``importer`` (CSV, feather/Arrow,
 Parquet and JSON files), ``download`` (incremental, resumable download through any
 ``ExchangeClient``).
 """

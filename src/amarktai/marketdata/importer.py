@@ -1,7 +1,7 @@
 """``amarktai data import``: candle files into the store.
 
 Reads CSV (a ``Date``/``date``/``timestamp``/``time`` column and ``open,high,low,close,
-volume``), feather and Parquet files (the same columns), and JSON lists of
+volume``), feather/Arrow and Parquet files (the same columns), and JSON lists of
 ``[ms, open, high, low, close, volume]`` (optionally gzipped; freqtrade's format). The
 shared data folder's files are one input among others. Times may be epoch seconds,
 milliseconds, microseconds or nanoseconds (told apart by size) or date strings, UTC.
@@ -37,7 +37,14 @@ from amarktai.marketdata.store import (
     parse_timeframe,
 )
 
-SUFFIXES: Final[tuple[str, ...]] = (".csv", ".feather", ".parquet", ".json", ".json.gz")
+SUFFIXES: Final[tuple[str, ...]] = (
+    ".csv",
+    ".feather",
+    ".arrow",
+    ".parquet",
+    ".json",
+    ".json.gz",
+)
 TIME_COLUMNS: Final[tuple[str, ...]] = ("Date", "date", "timestamp", "time", "open_time", "ts")
 DEFAULT_VENUE: Final[str] = "imported"
 KNOWN_SYMBOLS: Final[dict[str, str]] = {
@@ -93,7 +100,7 @@ def _epoch_ms(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _frame(path: Path) -> pd.DataFrame:
     name = path.name.lower()
-    if name.endswith(".feather"):
+    if name.endswith((".feather", ".arrow")):
         return pd.read_feather(path)
     if name.endswith(".parquet"):
         return pd.read_parquet(path)
