@@ -83,3 +83,14 @@ def test_importer_formats_and_names(tmp_path: Path) -> None:
     arrays, unparsed = read_candle_file(csv)
     assert len(arrays) == 1 and unparsed == 1
     assert guess_timeframe(csv, CandleArrays.empty()) is None
+
+
+def test_the_demo_portfolio_has_a_history_without_any_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's paper bots hold BTC, ETH and XRP: VaR needs all three, from the sample."""
+    monkeypatch.delenv("AMARKTAI_SHARED_DATA", raising=False)
+    clear_history_cache()
+    history = cached_returns(("BTC", "ETH", "XRP", "ZAR"))
+    assert history.observations == 227 and all("(sample)" in s for s in history.sources)
+    assert (history.returns[:, 3] == 0).all()
