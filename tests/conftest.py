@@ -49,6 +49,18 @@ async def _pg_admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def _empty_market_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("market-store")
+
+
+@pytest.fixture(autouse=True)
+def isolated_market_store(_empty_market_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts from an empty candle store (so the shipped sample answers), never
+    the developer's ``var/market``; a test that needs a store sets its own."""
+    monkeypatch.setenv("AMARKTAI_MARKET_DIR", str(_empty_market_store))
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     name = f"amarktai_t_{uuid.uuid4().hex[:12]}"
     try:

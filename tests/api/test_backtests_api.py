@@ -11,9 +11,17 @@ from sqlalchemy import func, select
 from tests.api.conftest import Api, auth
 
 from amarktai.jobs.models import Job
+from amarktai.kit.shared_data import find_shared_data_dir
 
 WALK = {"random_walk": {"n": 400, "seed": 7, "sigma": 0.01}}
 SMA = {"strategy": "sma_cross", "params": {"fast": 5, "slow": 20}}
+
+
+@pytest.fixture(autouse=True)
+def shared_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests name shared-data files (``daily/...``): point the product at that folder
+    explicitly, as a user would (the product never looks for it)."""
+    monkeypatch.setenv("AMARKTAI_SHARED_DATA", str(find_shared_data_dir()))
 
 
 async def wait_done(

@@ -28,6 +28,7 @@ from amarktai.kit.errors import ConfigError, DomainError
 
 M = TypeVar("M", bound=BaseModel)
 backtest_app = typer.Typer(help="Backtests and genetic optimisation.", no_args_is_help=True)
+FILE_HELP = "stored series (see `amarktai data list`) or a file in $AMARKTAI_SHARED_DATA"
 
 
 def _value(text: str) -> Any:
@@ -157,7 +158,7 @@ def _metrics_table(result: dict[str, Any]) -> Table:
 def backtest_run(
     strategy: str = typer.Option(..., help="see GET /api/v1/strategies"),
     param: list[str] = typer.Option([], "--param", "-p", help="name=value, repeatable"),
-    file: str | None = typer.Option(None, help="candle file under shared/data"),
+    file: str | None = typer.Option(None, help=FILE_HELP),
     start: datetime | None = typer.Option(None, help="first bar open time (UTC)"),
     end: datetime | None = typer.Option(None, help="end, exclusive (UTC)"),
     random_walk: int | None = typer.Option(None, help="use N random-walk bars instead of a file"),
@@ -215,7 +216,7 @@ def _pareto_table(result: dict[str, Any]) -> Table:
 @backtest_app.command("optimise")
 def backtest_optimise(
     strategy: str = typer.Option(...),
-    file: str | None = typer.Option(None, help="candle file under shared/data"),
+    file: str | None = typer.Option(None, help=FILE_HELP),
     start: datetime | None = typer.Option(None),
     end: datetime | None = typer.Option(None),
     random_walk: int | None = typer.Option(None, help="use N random-walk bars instead of a file"),

@@ -1,5 +1,5 @@
 """Entry point: `amarktai serve`, `worker`, `emergency-stop`, `db`, `users`, `audit`,
-`keys`, `ledger`, `bots`, `backtest`, `risk`.
+`keys`, `ledger`, `bots`, `backtest`, `risk`, `data`.
 
 Each command's module is imported when that command runs, not at start-up: `serve`
 pulls in the whole engine, API and risk stack (pandas, scipy, optuna), which an
@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "amarktai.cli.risk_cmds",
         "risk_app",
         "Portfolio risk: VaR, Monte Carlo, stress tests.",
+    ),
+    "data": (
+        "amarktai.cli.data_cmds",
+        "data_app",
+        "Market-data store: download, import and list candles.",
     ),
 }
 

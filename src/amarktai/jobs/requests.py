@@ -37,13 +37,12 @@ class RandomWalk(_Strict):
 
 
 class DataSource(_Strict):
-    """A recorded file (relative to the shared data folder, see
-    ``GET /api/v1/backtests/data-files``) restricted to ``[start, end)``, or a seeded
-    random walk."""
+    """A stored candle series (``binance/BTC-USDT/1h``: the user's store, else the sample
+    shipped with the package) or a file in the folder the user pointed at
+    (``$AMARKTAI_SHARED_DATA``), see ``GET /api/v1/backtests/data-files``, restricted to
+    ``[start, end)``; or a seeded random walk."""
 
-    file: str | None = Field(
-        default=None, max_length=300, examples=["daily/binance_daily_Bitcoin.csv"]
-    )
+    file: str | None = Field(default=None, max_length=300, examples=["binance/BTC-USDT/1h"])
     start: datetime | None = None
     end: datetime | None = None
     random_walk: RandomWalk | None = None

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import optuna
 
-from amarktai.backtest.data import load_bars, random_walk_bars
+from amarktai.backtest.data import load_bars, load_stored_bars, random_walk_bars
 from amarktai.backtest.event import run_event
 from amarktai.backtest.models import BacktestConfig, BacktestResult
 from amarktai.backtest.montecarlo import trade_sequence_monte_carlo
@@ -40,7 +40,8 @@ from amarktai.backtest.vectorised import run_vectorised
 from amarktai.jobs.outcome import JobCancelled, Outcome, TrialRecord
 from amarktai.jobs.requests import BacktestRequest, DataSource, OptimisationRequest
 from amarktai.kit.errors import NotFound, ValidationFailed
-from amarktai.markets.replay import shared_data_dir
+from amarktai.marketdata.sources import Located, all_series, files_dir, locate
+from amarktai.marketdata.store import SeriesKey
 from amarktai.strategies.base import Bars, ParamSpec, Strategy
 from amarktai.strategies.registry import create_strategy, get_strategy
 
@@ -93,24 +94,39 @@ def _invalid(message: str, code: str, **details: Any) -> ValidationFailed:
 
 
 def data_file_path(name: str) -> Path:
-    """A file inside the shared data folder; anything else (absolute, ``..``, missing,
-    not a candle file) is ``unknown_data_file`` so a request cannot read the disk."""
-    root = shared_data_dir().resolve()
-    path = (root / name).resolve()
+    """A file inside the files folder the user pointed at (``$AMARKTAI_SHARED_DATA``);
+    anything else (absolute, ``..``, missing, not a candle file, no folder configured) is
+    ``unknown_data_file`` so a request cannot read the disk."""
+    folder = files_dir()
+    root = folder.resolve() if folder is not None else None
+    path = (root / name).resolve() if root is not None else None
     usable = (
-        path.is_relative_to(root)
+        root is not None
+        and path is not None
+        and path.is_relative_to(root)
         and path.is_file()
         and path.suffix in CANDLE_SUFFIXES
         and "trades" not in path.name
     )
-    if not usable:
+    if not usable or path is None:
         raise _invalid(
-            f"no candle file '{name}' in the shared data folder; "
-            "see GET /api/v1/backtests/data-files",
+            f"no candle series or file '{name}'; see GET /api/v1/backtests/data-files",
             "unknown_data_file",
             file=name,
         )
     return path
+
+
+def stored_series(name: str) -> Located | None:
+    """The stored series a ``data.file`` names (``binance/BTC-USDT/1h``), if any: the
+    user's store first, then the shipped sample."""
+    if Path(name).suffix:
+        return None
+    try:
+        key = SeriesKey.parse(name)
+    except ValidationFailed:
+        return None
+    return locate(key)
 
 
 def load_data(source: DataSource, *, min_bars: int) -> Bars:
@@ -130,19 +146,31 @@ def load_data(source: DataSource, *, min_bars: int) -> Bars:
     assert source.file is not None
     if source.start and source.end and source.start >= source.end:
         raise _invalid("start must be before end", "empty_range")
+    series = stored_series(source.file)
+    if series is not None:
+        return load_stored_bars(series, start=source.start, end=source.end, min_bars=min_bars)
     return load_bars(
         data_file_path(source.file), start=source.start, end=source.end, min_bars=min_bars
     )
 
 
 def data_files() -> list[dict[str, Any]]:
-    """The candle files a backtest can use, each checked (bars, span, or its problem)."""
-    root = shared_data_dir().resolve()
-    out = []
-    for folder in DATA_FOLDERS:
-        for path in sorted((root / folder).glob("*")):
+    """What a backtest can read, each checked (bars, span, or its problem): the stored
+    series (the user's store, then the shipped sample; ``source`` says which), then the
+    candle files of the folder the user pointed at, if any."""
+    out = [
+        {**_describe(info.key.name, info.path.stat().st_mtime_ns), "source": store.label}
+        for store, info in all_series()
+    ]
+    folder = files_dir()
+    if folder is None:
+        return out
+    root = folder.resolve()
+    for sub in DATA_FOLDERS:
+        for path in sorted((root / sub).glob("*")):
             if path.suffix in CANDLE_SUFFIXES and "trades" not in path.name:
-                out.append(_describe(str(path.relative_to(root)), path.stat().st_mtime_ns))
+                name = str(path.relative_to(root))
+                out.append({**_describe(name, path.stat().st_mtime_ns), "source": "files"})
     return out
 
 
@@ -150,7 +178,8 @@ def data_files() -> list[dict[str, Any]]:
 def _describe(name: str, _mtime_ns: int) -> dict[str, Any]:
     """Cached per file version: checking a file means reading all of it."""
     try:
-        bars = load_bars(data_file_path(name))
+        series = stored_series(name)
+        bars = load_stored_bars(series) if series is not None else load_bars(data_file_path(name))
     except ValidationFailed as exc:
         return {"file": name, "usable": False, "problem": f"{exc.code}: {exc.message}"}
     step = int((bars.time[1] - bars.time[0]).astype("timedelta64[s]").astype(np.int64))

@@ -57,7 +57,9 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def shared_data_dir() -> Path:
-    """The shared market-data folder (see `amarktai.kit.shared_data`)."""
+    """The shared market-data folder (see `amarktai.kit.shared_data`): for tests, tools and
+    benchmarks that read it on purpose; the product reads the candle store instead
+    (``ReplayMarket.from_series``) or files a user names (``ReplayMarket.from_files``)."""
     return find_shared_data_dir()
 
 
@@ -442,6 +444,38 @@ class ReplayMarket:
     ) -> ReplayMarket:
         """Load and validate every file first; merge them into one time-ordered stream."""
         loaded: list[Sequence[MarketEvent]] = [load_file(p) for p in paths]
+        merged: Iterator[MarketEvent] = heapq.merge(*loaded, key=event_time)
+        return cls(merged, speed=speed, clock=clock, sleep=sleep)
+
+    @classmethod
+    def from_series(
+        cls,
+        names: Iterable[str],
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        speed: float | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> ReplayMarket:
+        """Stored candle series (``binance/BTC-USDT/1h``: the user's store first, then the
+        shipped sample), restricted to open times in ``[start, end)``, merged in time."""
+        from amarktai.marketdata.sources import locate  # the store loads pyarrow
+        from amarktai.marketdata.store import SeriesKey
+
+        loaded: list[Sequence[MarketEvent]] = []
+        for name in names:
+            key = SeriesKey.parse(name)
+            located = locate(key)
+            if located is None:
+                raise NotFound(f"no stored series {name}; see `amarktai data list`",
+                               code="series_missing", details={"series": name})  # fmt: skip
+            arrays = located.store.read(
+                key,
+                start_ms=None if start is None else int(start.timestamp() * 1000),
+                end_ms=None if end is None else int(end.timestamp() * 1000),
+            )
+            loaded.append(arrays.to_candles(key.symbol, key.timeframe_s))
         merged: Iterator[MarketEvent] = heapq.merge(*loaded, key=event_time)
         return cls(merged, speed=speed, clock=clock, sleep=sleep)
 

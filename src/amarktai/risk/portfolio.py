@@ -122,7 +122,7 @@ def history_info(history: ReturnHistory) -> dict[str, Any]:
         "observations": history.observations,
         "start": history.dates[0] if history.dates else None,
         "end": history.dates[-1] if history.dates else None,
-        "source": "recorded daily history in shared/data (risk.history)",
+        "source": "; ".join(history.sources) or "no risky asset",
     }
 
 

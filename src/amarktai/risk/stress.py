@@ -1,7 +1,10 @@
 """Stress tests: replay named historical shocks, or custom ones, on today's holdings.
 
-Historical shocks come from the Binance daily candles in ``shared/data/daily`` (never
-hard-coded), one move per asset for the scenario day:
+Historical shocks come from recorded daily candles (never hard-coded), one move per
+asset for the scenario day. Candles are read from the user's candle store, else the
+folder of files the user pointed at (``$AMARKTAI_SHARED_DATA``, its ``daily/`` Binance
+CSVs), else the sample shipped with the package (``amarktai.marketdata.sources``); an
+explicit ``data_dir`` reads that folder only. The measures:
 
 * ``close_to_low`` (default): previous day's close -> the day's low. The worst price a
   holder could have been marked at that day; a stress test should be severe.
@@ -28,6 +31,8 @@ from typing import Final, Literal
 
 from amarktai.kit.errors import ValidationFailed
 from amarktai.kit.shared_data import find_shared_data_dir as _find_shared
+from amarktai.marketdata import sources
+from amarktai.marketdata.store import CandleStore, SeriesKey
 
 ShockMeasure = Literal["close_to_low", "close_to_close"]
 UnknownPolicy = Literal["beta_btc", "no_data"]
@@ -104,7 +109,10 @@ class StressResult:
 
 
 def find_shared_data_dir(start: Path | None = None) -> Path:
-    """The shared data folder (see `amarktai.kit.shared_data`), searched from `start`."""
+    """The shared data folder (see `amarktai.kit.shared_data`), searched from `start`.
+
+    Tests and benchmarks use it to read the shared files on purpose; scenarios do not
+    need it (see the module doc)."""
     origins = [start] if start is not None else None
     return _find_shared(origins, code="stress_data_unavailable")
 
@@ -123,11 +131,46 @@ def _daily_rows(path: Path) -> dict[str, tuple[float, float, float]]:
     return rows
 
 
-def _asset_shock(data_dir: Path, asset: str, date: str, measure: ShockMeasure) -> float | None:
-    path = data_dir / "daily" / ASSET_FILES[asset]
-    if not path.is_file():
+DailyRows = dict[str, tuple[float, float, float]]
+
+
+@lru_cache(maxsize=32)
+def _store_rows(file: str, _version: int, timeframe_s: int) -> DailyRows:
+    """Like ``_daily_rows`` for a stored series (aggregated to days when intraday)."""
+    path = Path(file)
+    key = SeriesKey.of(path.parent.parent.name, path.parent.name, path.stem)
+    daily = sources.daily_candles(CandleStore(path.parents[2]).read(key), timeframe_s)
+    days = (daily.ts // 86_400_000).astype("datetime64[D]").astype(str).tolist()
+    closes, lows = daily.close.tolist(), daily.low.tolist()
+    return {days[i]: (closes[i - 1], lows[i], closes[i]) for i in range(1, len(days))}
+
+
+def _stored(asset: str, store: CandleStore) -> DailyRows | None:
+    located = sources.daily_source(asset, [store])
+    if located is None:
         return None
-    row = _daily_rows(path).get(date)
+    path = store.path(located.key)
+    return _store_rows(str(path), path.stat().st_mtime_ns, located.key.timeframe_s)
+
+
+def _folder_rows(folder: Path, asset: str) -> DailyRows | None:
+    path = folder / "daily" / ASSET_FILES[asset]
+    return _daily_rows(path) if path.is_file() else None
+
+
+def _asset_rows(asset: str, data_dir: Path | None) -> DailyRows | None:
+    if data_dir is not None:
+        return _folder_rows(data_dir, asset)
+    rows = _stored(asset, sources.user_store())
+    if rows is None and (folder := sources.files_dir()) is not None:
+        rows = _folder_rows(folder, asset)
+    return rows if rows is not None else _stored(asset, sources.sample_store())
+
+
+def _asset_shock(
+    asset: str, date: str, measure: ShockMeasure, data_dir: Path | None
+) -> float | None:
+    row = (_asset_rows(asset, data_dir) or {}).get(date)
     if row is None:
         return None
     previous_close, low, close = row
@@ -161,11 +204,10 @@ def historical_scenario(
         )
     if measure not in ("close_to_low", "close_to_close"):
         raise ValidationFailed("Unknown shock measure.", code="invalid_measure")
-    folder = data_dir or find_shared_data_dir()
     shocks = {
         asset: shock
         for asset in ASSET_FILES
-        if (shock := _asset_shock(folder, asset, info.date, measure)) is not None
+        if (shock := _asset_shock(asset, info.date, measure, data_dir)) is not None
     }
     return StressScenario(info.name, info.description, shocks, info.date, measure)
 

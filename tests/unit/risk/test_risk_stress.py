@@ -110,9 +110,18 @@ def test_data_dir_from_env(
         "2022-11-09,100,100,50,80,1,Bitcoin,BTC,\n"
     )
     monkeypatch.setenv("AMARKTAI_SHARED_DATA", str(tmp_path))
+    monkeypatch.setenv("AMARKTAI_MARKET_DIR", str(tmp_path / "empty-store"))
     assert find_shared_data_dir() == tmp_path
     scenario = historical_scenario("nov_2022_exchange_collapse")
-    assert scenario.shocks == {"BTC": pytest.approx(-0.5)}  # other files absent: no shock
+    assert scenario.shocks["BTC"] == pytest.approx(-0.5)  # the pointed folder's file wins
+    # assets without a file there come from the shipped sample (same Binance candles)
+    assert (
+        scenario.shocks["ETH"]
+        == historical_scenario("nov_2022_exchange_collapse", data_dir=shared_data).shocks["ETH"]
+    )
+    assert historical_scenario("nov_2022_exchange_collapse", data_dir=tmp_path).shocks == {
+        "BTC": pytest.approx(-0.5)
+    }  # an explicit folder is read alone
     monkeypatch.delenv("AMARKTAI_SHARED_DATA")
     assert find_shared_data_dir() == shared_data
 

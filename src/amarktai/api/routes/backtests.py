@@ -134,8 +134,10 @@ async def _page(kind: str, jobs: JobService, cursor: str | None, limit: int) -> 
 
 @router.get("/backtests/data-files")
 async def list_data_files(_: CallerDep) -> list[dict[str, Any]]:
-    """Candle files a backtest can read (`data.file`), each with its bars and span, or
-    the problem that makes it unusable (e.g. gaps)."""
+    """What a backtest can read (`data.file`): stored series (`source` "store", or "sample"
+    for the series shipped with the package), then files of the folder named by
+    `AMARKTAI_SHARED_DATA` ("files"); each with its bars and span, or the problem that
+    makes it unusable (e.g. gaps)."""
     return await asyncio.to_thread(data_files)
 
 

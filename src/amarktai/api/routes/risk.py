@@ -267,7 +267,7 @@ def _flat_monte_carlo(portfolio: Portfolio, days: int, method: str, scope: str) 
 
 @router.get("/risk/stress/scenarios", dependencies=[ANALYTICS])
 async def stress_scenarios(_: CallerDep) -> list[dict[str, str]]:
-    """Named historical shocks (their moves come from the daily candles in shared/data)."""
+    """Named historical shocks (their moves come from the stored daily candles)."""
     return [asdict(s) for s in stress.list_scenarios()]
 
 
