@@ -17,7 +17,7 @@ from amarktai.marketdata.sources import SAMPLE_DIR
 from amarktai.marketdata.store import CandleStore, SeriesKey
 from amarktai.risk.history import clear_history_cache
 
-STORE_SERIES = "binance/BTC-USDT/1d"
+STORE_SERIES = "bitstamp/BTC-USD/1d"
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ async def test_risk_answers_from_the_shipped_sample(api: Api) -> None:
     assert r.status_code == 200, r.text
     history = r.json()["history"]
     assert history["observations"] > 1000
-    assert history["source"] == "BTC: binance/BTC-USDT/1d (sample)"
+    assert history["source"] == "BTC: bitstamp/BTC-USD/1d (sample)"
     r = await get(api, h, "/api/v1/risk/monte-carlo", days=30, simulations=500, seed=1)
     assert r.status_code == 200, r.text
     r = await get(api, h, "/api/v1/risk/var/backtest")
@@ -80,7 +80,7 @@ async def test_a_stored_series_takes_the_samples_place(api: Api, fresh_install: 
     store.write(SeriesKey.parse(STORE_SERIES), sample.take(slice(0, 400)))
     r = await get(api, h, "/api/v1/risk/var", method="historical")
     assert r.status_code == 200, r.text
-    assert r.json()["history"]["source"] == "BTC: binance/BTC-USDT/1d (store)"
+    assert r.json()["history"]["source"] == "BTC: bitstamp/BTC-USD/1d (store)"
     assert r.json()["history"]["observations"] == 399
     r = await api.client.get("/api/v1/backtests/data-files", headers=auth(h))
     daily = next(f for f in r.json() if f["file"] == STORE_SERIES)
@@ -89,10 +89,11 @@ async def test_a_stored_series_takes_the_samples_place(api: Api, fresh_install: 
 
 def test_sample_is_small_real_and_documented() -> None:
     files = list(SAMPLE_DIR.rglob("*.arrow"))
-    assert len(files) == 9
+    assert len(files) == 5
     assert sum(f.stat().st_size for f in files) < 2 * 2**20
     sources = (SAMPLE_DIR / "SOURCES.md").read_text()
     for f in files:
         assert f"{f.parent.name}/{f.stem}" in sources or f.parent.name.split("-")[0] in sources
-    arrays, _ = read_candle_file(SAMPLE_DIR / "binance" / "BTC-USDT" / "1d.arrow")
-    assert len(arrays) == 1792
+    arrays, _ = read_candle_file(SAMPLE_DIR / "bitstamp" / "BTC-USD" / "1d.arrow")
+    assert len(arrays) == 1865
+    assert "Apache-2.0" in sources and "MIT" in sources  # only licensed copies ship

@@ -179,7 +179,7 @@ def daily_candles(arrays: CandleArrays, timeframe_s: int) -> CandleArrays:
 
 
 def describe(located: Located) -> str:
-    """``"binance/BTC-USDT/1d (sample)"``: where a figure's history came from."""
+    """``"bitstamp/BTC-USD/1d (sample)"``: where a figure's history came from."""
     return f"{located.key.name} ({located.store.label})"
 
 

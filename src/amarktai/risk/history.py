@@ -75,7 +75,7 @@ class ReturnHistory:
     dates: tuple[str, ...]
     returns: FloatArray
     sources: tuple[str, ...] = ()
-    """Where each risky asset's history came from (``BTC: binance/BTC-USDT/1d (sample)``)."""
+    """Where each risky asset's history came from (``BTC: bitstamp/BTC-USD/1d (sample)``)."""
 
     @property
     def observations(self) -> int:
@@ -118,6 +118,9 @@ def clear_history_cache() -> None:
         _store_closes.cache_clear()
 
 
+PROXY_ASSET = "BTC"
+
+
 def daily_closes(asset: str, data_dir: Path | None = None) -> dict[str, float]:
     """ISO date -> close for one asset, read once per source version."""
     name = canonical_asset(asset)
@@ -137,17 +140,41 @@ def resolve_source(name: str, data_dir: Path | None = None) -> Source:
         return ("registered", name, 0, 0)
     if data_dir is not None:
         return _folder_source(name, data_dir, required=True) or _no_history(name)
+    found = _own_source(name)
+    if found is None and name != PROXY_ASSET:
+        # No history anywhere (the shipped sample has BTC, ETH and LTC only): BTC's
+        # returns stand in, as the stress tests' beta-1 proxy does, and the figure says
+        # so (`describe_source`); `amarktai data download` adds the asset's own.
+        found = _own_source(PROXY_ASSET)
+    return found or _no_history(name)
+
+
+def _own_source(name: str) -> Source | None:
     found = _store_source(name, sources.user_store())
     if found is None and (folder := sources.files_dir()) is not None:
         found = _folder_source(name, folder, required=False)
-    return found or _store_source(name, sources.sample_store()) or _no_history(name)
+    return found or _store_source(name, sources.sample_store())
+
+
+def is_proxied(asset: str, data_dir: Path | None = None) -> bool:
+    """True when ``asset`` has no history of its own and BTC's stands in for it."""
+    name = canonical_asset(asset)
+    return (
+        data_dir is None
+        and name not in _REGISTERED
+        and name != PROXY_ASSET
+        and _own_source(name) is None
+    )
 
 
 def describe_source(asset: str, data_dir: Path | None = None) -> str:
-    """``"BTC: binance/BTC-USDT/1d (sample)"``: the history a figure was computed on."""
+    """``"BTC: bitstamp/BTC-USD/1d (sample)"``: the history a figure was computed on."""
     kind, file, _, _ = resolve_source(canonical_asset(asset), data_dir)
     if kind == "registered":
         return f"{asset}: registered series"
+    if is_proxied(asset, data_dir):
+        btc = describe_source(PROXY_ASSET).removeprefix(f"{PROXY_ASSET}: ")
+        return f"{asset}: no price history of its own; BTC's ({btc}) used as a proxy"
     if kind == "folder":
         return f"{asset}: {file}"
     path = Path(file)

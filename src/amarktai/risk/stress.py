@@ -21,6 +21,7 @@ or above 1 in sell-offs, so 1 is a mild, stated assumption) and is flagged as a 
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,10 +168,21 @@ def _asset_rows(asset: str, data_dir: Path | None) -> DailyRows | None:
     return rows if rows is not None else _stored(asset, sources.sample_store())
 
 
+@lru_cache(maxsize=1)
+def _shipped_shocks() -> dict[str, dict[str, tuple[float, float, float]]]:
+    """asset -> day -> (previous close, low, close) of each scenario day, shipped with the
+    package (`sample/scenario_shocks.json`, Binance's daily candles of those days): the
+    scenarios work on a fresh install whose sample has no candles of those days."""
+    raw = json.loads((sources.SAMPLE_DIR / "scenario_shocks.json").read_text())
+    return {a: {d: (r[0], r[1], r[2]) for d, r in days.items()} for a, days in raw.items()}
+
+
 def _asset_shock(
     asset: str, date: str, measure: ShockMeasure, data_dir: Path | None
 ) -> float | None:
     row = (_asset_rows(asset, data_dir) or {}).get(date)
+    if row is None and data_dir is None:
+        row = _shipped_shocks().get(asset, {}).get(date)
     if row is None:
         return None
     previous_close, low, close = row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from amarktai.risk.history import (
     cached_returns,
     clear_history_cache,
     daily_closes,
+    describe_source,
+    is_proxied,
     register_closes,
     unregister_closes,
 )
@@ -39,22 +42,23 @@ from amarktai.risk.var import VAR_METHODS, compute_var
 T0 = datetime(2025, 3, 3, 10, tzinfo=UTC)
 
 
-def test_daily_history_and_hourly_aggregation() -> None:
+def test_daily_history_from_the_shipped_sample_and_the_btc_proxy(tmp_path: Path) -> None:
     btc = daily_closes("BTC")
-    assert btc["2020-08-28"] == pytest.approx(11526.91)
-    xrp = daily_closes("XRP")
-    # 2020-12-01 .. 2021-07-16 complete days; the last, partial day (to 20:00) is dropped
-    assert min(xrp) == "2020-12-01" and max(xrp) == "2021-07-16"
-    history = asset_returns(("BTC", "XRP", "ZAR"))
+    assert btc["2014-11-29"] == pytest.approx(376.72)  # Bitstamp daily, Apache-2.0 sample
+    # XRP has no licensed history to ship: BTC's stands in, and the figure says so
+    assert daily_closes("XRP") == btc and is_proxied("XRP") and not is_proxied("ETH")
+    assert "used as a proxy" in describe_source("XRP")
+    history = asset_returns(("BTC", "ETH", "ZAR"))
     assert history.returns.shape == (len(history.dates), 3)
     assert np.all(history.returns[:, 2] == 0.0)
-    i = history.dates.index("2021-01-02")
-    assert history.returns[i, 0] == pytest.approx(btc["2021-01-02"] / btc["2021-01-01"] - 1)
+    eth = daily_closes("ETH")
+    i = history.dates.index("2018-01-02")
+    assert history.returns[i, 1] == pytest.approx(eth["2018-01-02"] / eth["2018-01-01"] - 1)
 
 
-def test_unknown_asset_has_no_history() -> None:
+def test_unknown_asset_in_a_named_folder_has_no_history(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
-        asset_returns(("DOGE",))
+        asset_returns(("DOGE",), data_dir=tmp_path)
     assert info.value.code == "no_return_history"
 
 
