@@ -61,11 +61,11 @@ def test_import_refuses_what_is_not_candles(tmp_path: Path) -> None:
     assert r.returncode == 1 and "skipped" in r.stdout and "nothing imported" in r.stderr
 
 
-def test_download_without_a_connector_says_so(tmp_path: Path) -> None:
+def test_download_from_an_unknown_venue_says_so(tmp_path: Path) -> None:
     r = run(tmp_path / "var", "data", "download", "--exchange", "kraken", "--symbol", "BTC/USD",
             "--since", "2024-01-01")  # fmt: skip
     assert r.returncode == 1
-    assert "connector for kraken is not installed yet" in r.stderr
+    assert "unknown venue 'kraken'" in r.stderr
 
 
 class FileVenue:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
+from amarktai.exchanges import registry
 from amarktai.exchanges.client import ExchangeClient
 from amarktai.kit.clock import Clock, SystemClock
-from amarktai.kit.errors import NotFound, ValidationFailed
+from amarktai.kit.errors import ValidationFailed
 from amarktai.marketdata.store import (
     CandleArrays,
     CandleStore,
@@ -52,16 +53,13 @@ def register_connector(venue: str, factory: ClientFactory) -> None:
 
 
 def make_client(venue: str) -> ExchangeClient:
-    """A client for ``venue``'s public market data; NotFound while no connector exists."""
+    """A client for ``venue``'s public market data: a registered factory (a stand-in
+    venue in tests), else the venue's connector (`exchanges.registry`); NotFound naming
+    the venues for an unknown one."""
     factory = _CONNECTORS.get(venue.strip().lower())
-    if factory is None:
-        raise NotFound(
-            f"connector for {venue} is not installed yet "
-            f"(available: {', '.join(sorted(_CONNECTORS)) or 'none'})",
-            code="connector_missing",
-            details={"venue": venue},
-        )
-    return factory()
+    if factory is not None:
+        return factory()
+    return registry.make_client(venue)
 
 
 @dataclass(slots=True)

@@ -165,11 +165,14 @@ async def test_a_candle_still_open_is_not_stored(tmp_path: Path, recorded: Candl
     assert last == datetime(2023, 3, 2, 9, tzinfo=UTC)
 
 
-def test_a_venue_without_connector_says_so() -> None:
+def test_an_unknown_venue_is_named_and_real_venues_have_connectors() -> None:
     with pytest.raises(NotFound) as info:
         make_client("nowhere")
-    assert info.value.code == "connector_missing"
-    assert "connector for nowhere is not installed yet" in info.value.message
+    assert info.value.code == "unknown_venue"
+    assert "unknown venue 'nowhere'; the venues are luno, valr" in info.value.message
+    from amarktai.exchanges.valr import ValrClient
+
+    assert isinstance(make_client("VALR"), ValrClient)  # nothing is sent on construction
     venue = StandInVenue(CandleArrays.empty())
     register_connector("standin", lambda: venue)  # type: ignore[arg-type, return-value]
     client: ExchangeClient = make_client("STANDIN")  # type: ignore[assignment]
