@@ -1,5 +1,5 @@
 // @ts-check
-import { check, checkNoHorizontalScroll, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
+import { check, checkNoHorizontalScroll, checkScrollRegions, checkStatValues, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
 /** @typedef {import("playwright-core").Page} Page */
@@ -296,6 +296,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByTestId("total-equity").waitFor();
   if (riskApi) await page.getByTestId("dashboard-var-sentence").waitFor({ timeout: 20_000 });
   await checkNoHorizontalScroll(page, "dashboard");
+  await checkStatValues(page, "dashboard");
   await shot(page, "dashboard");
 
   await goTo(page, "Wallet");
@@ -305,6 +306,9 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByText(/Deposited R/).waitFor();
   await page.getByTestId("ledger-row").first().waitFor();
   await checkNoHorizontalScroll(page, "wallet");
+  await checkStatValues(page, "wallet");
+  const wideWallet = await checkScrollRegions(page, "wallet");
+  if (device.mobile) check(wideWallet > 0, "the ledger table is wider than a phone (so the scroll cue is exercised)");
   await shot(page, "wallet");
 
   const botName = `E2E DCA ${device.name} ${Date.now() % 100000}`;
@@ -362,6 +366,8 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await decision.getByLabel("Full decision trace (JSON)").waitFor();
   await page.getByRole("button", { name: `Start ${botName}` }).count();
   await checkNoHorizontalScroll(page, "bot detail");
+  await checkStatValues(page, "bot detail");
+  await checkScrollRegions(page, "bot detail");
   await shot(page, "bot-detail");
 
   await goTo(page, "Risk");
@@ -377,15 +383,19 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
     await page.getByTestId("fan-chart").waitFor();
     await page.getByTestId("backtest-verdict").or(page.getByText("Nothing to backtest")).first().waitFor({ timeout: 30_000 });
     await checkNoHorizontalScroll(page, "risk");
+    await checkStatValues(page, "risk");
+    await checkScrollRegions(page, "risk");
     await shot(page, "risk");
 
     await page.getByRole("button", { name: "Emergency stop…" }).click();
     const dialog = page.getByRole("dialog");
     const go = dialog.getByRole("button", { name: "Stop everything" });
     check(await go.isDisabled(), "the emergency stop is disabled until STOP is typed");
-    await dialog.getByLabel("Type STOP to confirm").fill("stop");
-    check(await go.isDisabled(), "lower-case stop does not arm it");
-    await dialog.getByLabel("Type STOP to confirm").fill("STOP");
+    await dialog.getByLabel("Type STOP to confirm").fill("halt");
+    check(await go.isDisabled(), "another word does not arm it");
+    check(((await dialog.getByTestId("estop-hint").textContent()) ?? "").includes("STOP"), "the dialog says what to type");
+    await dialog.getByLabel("Type STOP to confirm").fill(" stop ");
+    check(await go.isEnabled(), "lower-case stop (trimmed) arms it");
     await shot(page, "emergency-dialog");
     await go.click();
     const report = (await page.getByTestId("estop-report").textContent({ timeout: 15_000 })) ?? "";
@@ -399,6 +409,10 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
     await shot(page, "bots-halted");
     await goTo(page, "Dashboard");
     await page.getByTestId("total-equity").waitFor();
+    await page.getByText(/Emergency stop/).first().waitFor();
+    const alertsText = (await page.getByRole("region", { name: "Alerts" }).textContent()) ?? "";
+    check(!/\bemergency_stop\b/.test(alertsText), `alerts show labels, not codes: ${alertsText}`);
+    await checkStatValues(page, "dashboard after stop");
     await shot(page, "dashboard-after-stop");
   }
   check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);

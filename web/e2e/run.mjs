@@ -48,7 +48,7 @@ async function main() {
     const openapi = await (await fetch(`${backend.baseUrl}/openapi.json`)).json();
     const riskApi = ["/api/v1/risk/var", "/api/v1/risk/monte-carlo", "/api/v1/emergency-stop"].every((p) => p in openapi.paths);
     if (!riskApi) console.log("note: /api/v1/risk endpoints are absent from openapi.json; the risk checks will be skipped");
-    await step("trading flow, desktop 1280×800", () => tradingFlow(browser, env, { name: "desktop", viewport: { width: 1280, height: 800 }, mobile: false }, demo, riskApi));
+    await step("trading flow, desktop 1366×800", () => tradingFlow(browser, env, { name: "desktop", viewport: { width: 1366, height: 800 }, mobile: false }, demo, riskApi));
     await step("trading flow, phone 375×812", () => tradingFlow(browser, env, { name: "mobile", viewport: { width: 375, height: 812 }, mobile: true }, demo, riskApi));
     await step("admin: users, audit paging, verify chain", () => adminFlow(browser, env, admin));
     await step("PWA: manifest, service worker, offline shell", () => pwaFlow(browser, env));

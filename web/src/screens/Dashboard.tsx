@@ -11,6 +11,7 @@ import { formatDateTime, formatSignedZAR, formatTime, formatZAR } from "../lib/f
 import { LiveIndicator, useLive, useLiveReload } from "../live/LiveContext";
 import { RiskBandBadge } from "../components/RiskBand";
 import { StatusBadge } from "./bots/BotActions";
+import { alertText } from "../lib/alertLabels";
 
 export function Dashboard() {
   const user = useUser();
@@ -111,7 +112,7 @@ function AlertsCard() {
           <ul className="alerts" aria-label="Live alerts" data-testid="alerts">
             {alerts.map((a) => (
               <li key={a.key} className={`alert alert-${a.level}`}>
-                <span className="badge">{a.level}</span> {a.message} <span className="muted small">{formatTime(a.ts)}</span>
+                <span className="badge">{a.level}</span> {a.title && <strong>{a.title}: </strong>}{a.message} <span className="muted small">{formatTime(a.ts)}</span>
               </li>
             ))}
           </ul>
@@ -124,7 +125,7 @@ function AlertsCard() {
           <ul className="alerts" aria-label="Recent risk events">
             {recorded.map((e, i) => (
               <li key={String(e.id ?? i)} className="alert alert-warning">
-                {String(e.message ?? e.kind ?? e.rule ?? "risk event")} {typeof e.ts === "string" && <span className="muted small">{formatDateTime(e.ts)}</span>}
+                {alertText(e.message ?? e.reason, e.kind, e.breaker, e.rule)}{" "}{typeof e.created_at === "string" && <span className="muted small">{formatDateTime(e.created_at)}</span>}{typeof e.ts === "string" && <span className="muted small">{formatDateTime(e.ts)}</span>}
               </li>
             ))}
           </ul>

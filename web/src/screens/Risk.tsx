@@ -13,6 +13,9 @@ import { formatDateTime, formatNumber, formatPercent, formatSignedZAR, formatZAR
 import { useResource } from "../lib/useResource";
 import { fellBack, varMethodNotes } from "../lib/varNotes";
 import { useLiveReload } from "../live/LiveContext";
+import { alertLabel, alertText } from "../lib/alertLabels";
+import { confirmsStop, STOP_WORD } from "../lib/stopConfirm";
+import { TableScroll } from "../components/TableScroll";
 
 const METHODS = [
   { id: "historical", label: "Historical" },
@@ -94,7 +97,7 @@ function VarPanel() {
             <p className="var-sentence" data-testid="var-sentence">{main.sentence}</p>
             {main.note && <p className="muted small">{main.note}</p>}
           </div>
-          <div className="table-wrap">
+          <TableScroll label="VaR and CVaR by method">
             <table className="table" data-testid="var-table">
               <caption className="sr-only">VaR and CVaR by method</caption>
               <thead><tr><th>Method</th><th className="num">VaR</th><th className="num">VaR %</th><th className="num">CVaR</th><th className="num">CVaR %</th></tr></thead>
@@ -118,7 +121,7 @@ function VarPanel() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           {methodNotes.map((n) => (
             <InlineAlert key={n.method} kind="info"><span data-testid={`var-note-${n.method}`}><strong>{n.label}:</strong> {n.text}</span></InlineAlert>
           ))}
@@ -288,14 +291,19 @@ function BreakersPanel() {
             <div className="inline-alert inline-alert-error" role="alert" data-testid="breakers-active">
               <strong>{data.data.breakers.active.length} active trip(s).</strong>
               <ul className="checks">
-                {data.data.breakers.active.map((a, i) => <li key={i}>{String(a.rule ?? a.kind ?? "trip")}: {String(a.message ?? a.reason ?? "")} {typeof a.ts === "string" ? `(${formatDateTime(a.ts)})` : ""}</li>)}
+                {data.data.breakers.active.map((a, i) => {
+                  const label = alertLabel(String(a.rule ?? a.breaker ?? a.kind ?? "trip"));
+                  const detail = alertText(a.message ?? a.reason, a.kind);
+                  const when = typeof a.ts === "string" ? a.ts : typeof a.created_at === "string" ? a.created_at : null;
+                  return <li key={i} data-testid="breaker-trip">{label}{detail !== label ? `: ${detail}` : ""} {when ? `(${formatDateTime(when)})` : ""}</li>;
+                })}
               </ul>
               <button type="button" className="btn btn-secondary btn-small" onClick={() => void reset()}>Reset my breakers</button>
             </div>
           ) : (
             <p><span className="badge badge-success">No breaker tripped</span></p>
           )}
-          <div className="table-wrap">
+          <TableScroll label="Breaker limits by level">
             <table className="table">
               <thead><tr><th>Level</th><th>Limits set</th></tr></thead>
               <tbody>
@@ -311,7 +319,7 @@ function BreakersPanel() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         </>
       )}
     </Panel>
@@ -333,8 +341,9 @@ function EmergencyPanel() {
     setError(null);
     dialog.current?.showModal();
   };
+  const armed = confirmsStop(typed);
   const confirm = async () => {
-    if (typed !== "STOP") return;
+    if (!armed) return;
     setBusy(true);
     setError(null);
     try {
@@ -366,14 +375,17 @@ function EmergencyPanel() {
         <div className="dialog-body">
           <p>Every open order is cancelled and every running or paused bot is <strong>halted</strong>. This cannot be undone from here.</p>
           <div className="field">
-            <label htmlFor={inputId}>Type STOP to confirm</label>
-            <input id={inputId} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} onKeyDown={(e) => e.key === "Enter" && void confirm()} />
+            <label htmlFor={inputId}>Type {STOP_WORD} to confirm</label>
+            <input id={inputId} aria-describedby={`${inputId}-hint`} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} onKeyDown={(e) => e.key === "Enter" && void confirm()} />
+            <p id={`${inputId}-hint`} className="hint" data-testid="estop-hint" aria-live="polite">
+              {armed ? "Confirmed: the button below stops everything." : typed.trim() ? `Type the word ${STOP_WORD} (upper or lower case), nothing else.` : `The word ${STOP_WORD}, in upper or lower case.`}
+            </p>
           </div>
           {error && <InlineAlert kind="error">{error}</InlineAlert>}
         </div>
         <div className="dialog-actions">
           <button type="button" className="btn btn-secondary" onClick={() => dialog.current?.close()} autoFocus>Cancel</button>
-          <button type="button" className="btn btn-danger" onClick={() => void confirm()} disabled={typed !== "STOP" || busy}>{busy ? "Stopping…" : "Stop everything"}</button>
+          <button type="button" className="btn btn-danger" onClick={() => void confirm()} disabled={!armed || busy}>{busy ? "Stopping…" : "Stop everything"}</button>
         </div>
       </dialog>
     </section>

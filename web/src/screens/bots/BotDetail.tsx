@@ -14,6 +14,7 @@ import { useResource } from "../../lib/useResource";
 import { useLiveReload } from "../../live/LiveContext";
 import { Link } from "../../router/hashRouter";
 import { BotActions, StatusBadge } from "./BotActions";
+import { TableScroll } from "../../components/TableScroll";
 
 const OVERLAY_COLOURS = ["#ffc857", "#c792ea", "#7dd3ff", "#f78c6c"];
 
@@ -103,7 +104,7 @@ function ChartPanel({ bot }: { bot: Bot }) {
 function FillsTable({ fills, base }: { fills: Array<{ id: string; ts: string; side: string; price: string; qty: string; fee: string }>; base: string }) {
   if (fills.length === 0) return <p className="muted">No trades yet.</p>;
   return (
-    <div className="table-wrap">
+    <TableScroll label="Latest trades">
       <table className="table">
         <caption className="sr-only">Latest trades</caption>
         <thead><tr><th>Time</th><th>Side</th><th className="num">Price</th><th className="num">Quantity</th><th className="num">Fee</th></tr></thead>
@@ -119,7 +120,7 @@ function FillsTable({ fills, base }: { fills: Array<{ id: string; ts: string; si
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
