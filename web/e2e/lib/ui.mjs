@@ -92,7 +92,7 @@ export async function checkStatValues(page, where) {
       const outside = list ? tile.getBoundingClientRect().right > list.getBoundingClientRect().right + 1 : false;
       // Inline badges sit a few pixels lower than the text: lines are a line-height apart.
       const bottoms = [...tops].sort((a, b) => a - b);
-      const lines = bottoms.filter((b, i) => i === 0 || b - bottoms[i - 1] > lineHeight * 0.6).length;
+      const lines = bottoms.filter((b, i) => i === 0 || b - (bottoms[i - 1] ?? b) > lineHeight * 0.6).length;
       if (lines > 1 || outside || dd.scrollWidth > dd.clientWidth + 1) bad.push(`${dd.textContent} (${lines} lines${outside ? ", outside its row" : ""})`);
     }
     return bad;
