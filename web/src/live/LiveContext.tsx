@@ -3,6 +3,7 @@ import { useAuth } from "../auth/AuthContext";
 import { LiveClient, type LiveListener } from "./LiveClient";
 import { createPoller } from "./poller";
 import { alertLabel, alertText } from "../lib/alertLabels";
+import { isReconnect, reconnects } from "../lib/reconnect";
 import { socketUrl, type LiveStatus, type ServerMessage } from "./wsMachine";
 
 export interface LiveAlert {
@@ -64,7 +65,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     [api],
   );
   useEffect(() => {
-    const offStatus = client.onStatus(setStatus);
+    let last: LiveStatus | null = client.status;
+    const offStatus = client.onStatus((next) => {
+      const back = isReconnect(last, next);
+      last = next;
+      setStatus(next);
+      if (back) reconnects.notify();
+    });
     const offAlerts = client.subscribe((m) => {
       const alert = toAlert(m, (counter.current += 1));
       if (alert) setAlerts((list) => [alert, ...list].slice(0, MAX_ALERTS));
