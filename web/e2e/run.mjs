@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adminFlow, pwaFlow, traderFlow, tradingFlow } from "./flows.mjs";
+import { adminFlow, offlineFlow, pwaFlow, traderFlow, tradingFlow } from "./flows.mjs";
 import { startBackend } from "./lib/backend.mjs";
 import { launchChromium } from "./lib/browser.mjs";
 
@@ -52,6 +52,7 @@ async function main() {
     await step("trading flow, phone 375×812", () => tradingFlow(browser, env, { name: "mobile", viewport: { width: 375, height: 812 }, mobile: true }, demo, riskApi));
     await step("admin: users, audit paging, verify chain", () => adminFlow(browser, env, admin));
     await step("PWA: manifest, service worker, offline shell", () => pwaFlow(browser, env));
+    await step("signed-in reload: no 401; offline reload keeps the session", () => offlineFlow(browser, env, demo));
     console.log(`all e2e checks passed; screenshots in ${artifacts}`);
   } catch (error) {
     console.log("FAILED");

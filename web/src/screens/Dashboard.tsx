@@ -1,7 +1,7 @@
 import { useCallback } from "react";
 import { useAuth, useUser } from "../auth/AuthContext";
 import { Page, Panel } from "../components/Page";
-import { ComingSoon, EmptyState, ErrorNotice, Loading } from "../components/StateViews";
+import { EmptyState, Unavailable, ErrorNotice, Loading } from "../components/StateViews";
 import { Link } from "../router/hashRouter";
 import { useResource } from "../lib/useResource";
 import { exchangeName } from "../lib/exchanges";
@@ -29,9 +29,6 @@ export function Dashboard() {
         <SecurityCard />
         <ExchangesCard />
       </div>
-      <Panel title="Market regime">
-        <ComingSoon title="No regime detected yet">The detected market regime (trending, ranging, volatile) per market.</ComingSoon>
-      </Panel>
     </Page>
   );
 }
@@ -73,12 +70,17 @@ function VarCard() {
   const { api } = useAuth();
   const paths = useApiPaths();
   const features = useFeatures();
-  const available = features === null ? null : featureOn(features, "risk_analytics") && hasPath(paths, "/api/v1/risk/var");
+  const turnedOff = features !== null && !featureOn(features, "risk_analytics");
+  const available = features === null ? null : !turnedOff && hasPath(paths, "/api/v1/risk/var");
   const [data, reload] = useResource(useCallback(() => (available ? api.risk.var({ confidence: 0.95, horizon_days: 1 }) : Promise.resolve(null)), [api, available]));
   useLiveReload(["fill"], reload, undefined, 30000);
   return (
     <Panel title="Value at Risk">
-      {available === false && <ComingSoon title="No risk figures yet">One-day 95% VaR and CVaR of your open positions, from the risk engine.</ComingSoon>}
+      {available === false && (
+        <Unavailable title="No risk figures" badge={turnedOff ? "Turned off by your administrator" : "Not available on this server"}>
+          One-day 95% VaR and CVaR of your open positions, from the risk engine.
+        </Unavailable>
+      )}
       {available !== false && data.state === "loading" && <Loading />}
       {available && data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
       {available && data.state === "ready" && data.data && (

@@ -1,11 +1,11 @@
-import { useCallback, useId, useRef, useState } from "react";
+import { useCallback, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError, describeError, isUnavailable } from "../api/errors";
 import type { EmergencyStopReport, MonteCarlo, VarResult } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { FanChart, Histogram } from "../components/charts/Svg";
 import { Page, Panel } from "../components/Page";
 import { RiskBandBadge } from "../components/RiskBand";
-import { ComingSoon, EmptyState, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
+import { EmptyState, Unavailable, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
 import { fanFromPercentiles, type Bin } from "../lib/chartData";
 import { hasPath, useApiPaths } from "../lib/capabilities";
 import { featureOn, useFeatures } from "../lib/features";
@@ -15,6 +15,8 @@ import { fellBack, varMethodNotes } from "../lib/varNotes";
 import { useLiveReload } from "../live/LiveContext";
 import { alertLabel, alertText } from "../lib/alertLabels";
 import { confirmsStop, STOP_WORD } from "../lib/stopConfirm";
+import { LIMIT_RULES, limitsPayload, rulesToForm, validateRules, type FormValues } from "../lib/riskSettings";
+import { RiskRuleFields } from "../components/RiskRuleFields";
 import { TableScroll } from "../components/TableScroll";
 
 const METHODS = [
@@ -35,10 +37,10 @@ export function Risk() {
       {available === null && <Loading label="Checking the risk engine…" />}
       {available === false && (
         <div className="grid">
-          <Panel title="VaR and CVaR"><ComingSoon title="No positions to measure">Historical and parametric Value at Risk with expected shortfall.</ComingSoon></Panel>
-          <Panel title="Monte Carlo"><ComingSoon title="No simulations yet">A histogram of simulated outcomes and a fan chart of equity paths.</ComingSoon></Panel>
-          <Panel title="Stress tests"><ComingSoon title="No scenarios run">Replays of crash scenarios against your current book.</ComingSoon></Panel>
-          <Panel title="Circuit breakers"><ComingSoon title="No breakers configured">Daily loss and drawdown breakers, and the emergency stop.</ComingSoon></Panel>
+          <Panel title="VaR and CVaR"><Unavailable title="No positions to measure">Historical and parametric Value at Risk with expected shortfall.</Unavailable></Panel>
+          <Panel title="Monte Carlo"><Unavailable title="No simulations yet">A histogram of simulated outcomes and a fan chart of equity paths.</Unavailable></Panel>
+          <Panel title="Stress tests"><Unavailable title="No scenarios run">Replays of crash scenarios against your current book.</Unavailable></Panel>
+          <Panel title="Circuit breakers"><Unavailable title="No breakers configured">Daily loss and drawdown breakers, and the emergency stop.</Unavailable></Panel>
         </div>
       )}
       {available === true && (
@@ -320,9 +322,62 @@ function BreakersPanel() {
               </tbody>
             </table>
           </TableScroll>
+          <LimitsForm stored={data.data.breakers.levels.find((l) => l.scope === "user")?.limits ?? null} onSaved={reload} />
         </>
       )}
     </Panel>
+  );
+}
+
+/** Your account's breaker limits (PUT /risk/limits): every field empty switches that rule off. */
+function LimitsForm({ stored, onSaved }: { stored: Record<string, unknown> | null; onSaved: () => void }) {
+  const { api } = useAuth();
+  const [open, setOpen] = useState(false);
+  const [values, setValues] = useState<FormValues>(() => rulesToForm(LIMIT_RULES, stored));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const { errors, out } = validateRules(LIMIT_RULES, values);
+  const valid = Object.keys(errors).length === 0;
+  const start = () => {
+    setValues(rulesToForm(LIMIT_RULES, stored));
+    setError(null);
+    setSaved(false);
+    setOpen(true);
+  };
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.risk.setLimits(limitsPayload(out));
+      setSaved(true);
+      setOpen(false);
+      onSaved();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!open)
+    return (
+      <>
+        {saved && <InlineAlert kind="success">Breaker limits saved.</InlineAlert>}
+        <button type="button" className="btn btn-secondary btn-small" onClick={start}>Set my limits…</button>
+      </>
+    );
+  return (
+    <form className="form subform" aria-label="Breaker limits" onSubmit={(e) => void submit(e)} noValidate>
+      <p className="muted small">Limits for your whole account. Leave a field empty to switch that rule off.</p>
+      {error && <InlineAlert kind="error">{error}</InlineAlert>}
+      <RiskRuleFields rules={LIMIT_RULES} values={values} errors={errors} onChange={setValues} />
+      <div className="button-row">
+        <button type="submit" className="btn btn-primary" disabled={busy || !valid}>{busy ? "Saving…" : "Save limits"}</button>
+        <button type="button" className="btn btn-secondary" onClick={() => setOpen(false)}>Cancel</button>
+      </div>
+    </form>
   );
 }
 

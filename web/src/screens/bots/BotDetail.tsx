@@ -15,6 +15,8 @@ import { useLiveReload } from "../../live/LiveContext";
 import { Link } from "../../router/hashRouter";
 import { BotActions, StatusBadge } from "./BotActions";
 import { TableScroll } from "../../components/TableScroll";
+import { RiskRuleFields } from "../../components/RiskRuleFields";
+import { EXIT_RULES, mergeExits, rulesToForm, validateRules, type FormValues } from "../../lib/riskSettings";
 
 const OVERLAY_COLOURS = ["#ffc857", "#c792ea", "#7dd3ff", "#f78c6c"];
 
@@ -54,8 +56,47 @@ function BotBody({ bot, reload }: { bot: Bot; reload: () => void }) {
         <PerformancePanel bot={bot} />
         <AllocationPanel bot={bot} onChanged={reload} />
       </div>
+      <ExitsPanel bot={bot} onChanged={reload} />
       <DecisionsPanel bot={bot} />
     </>
+  );
+}
+
+/** Stop-loss, take-profit and trailing stop of the bot (PATCH /bots/{id} {risk}); the server refuses changes while it runs. */
+function ExitsPanel({ bot, onChanged }: { bot: Bot; onChanged: () => void }) {
+  const { api } = useAuth();
+  const [values, setValues] = useState<FormValues>(() => rulesToForm(EXIT_RULES, bot.risk));
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: "error" | "success"; text: string } | null>(null);
+  const { errors, out } = validateRules(EXIT_RULES, values);
+  const valid = Object.keys(errors).length === 0;
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = await api.bots.update(bot.id, { risk: mergeExits(bot.risk ?? {}, out) });
+      setValues(rulesToForm(EXIT_RULES, updated.risk));
+      setMessage({ kind: "success", text: "Exits saved." });
+      onChanged();
+    } catch (err) {
+      setMessage({ kind: "error", text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Panel title="Exits" description="Close the position automatically. Percentages of the entry price; empty switches a rule off.">
+      <form className="form" aria-label="Exits" onSubmit={(e) => void submit(e)} noValidate>
+        {bot.status === "running" && <p className="muted small">Pause or stop the bot to change its exits.</p>}
+        {message && <InlineAlert kind={message.kind}>{message.text}</InlineAlert>}
+        <RiskRuleFields rules={EXIT_RULES} values={values} errors={errors} onChange={setValues} />
+        <div className="button-row">
+          <button type="submit" className="btn btn-primary" disabled={busy || !valid}>{busy ? "Saving…" : "Save exits"}</button>
+        </div>
+      </form>
+    </Panel>
   );
 }
 
