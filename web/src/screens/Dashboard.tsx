@@ -45,7 +45,7 @@ function EquityCard() {
   const p = data.state === "ready" ? data.data.performance.user : null;
   const zar = data.state === "ready" ? data.data.capital.ZAR : undefined;
   return (
-    <Panel title="Equity and PnL">
+    <Panel title="Equity and PnL" reserve={[360, 285]}>
       {data.state === "loading" && <Loading />}
       {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
       {p && (
@@ -75,7 +75,7 @@ function VarCard() {
   const [data, reload] = useResource(useCallback(() => (available ? api.risk.var({ confidence: 0.95, horizon_days: 1 }) : Promise.resolve(null)), [api, available]));
   useLiveReload(["fill"], reload, undefined, 30000);
   return (
-    <Panel title="Value at Risk">
+    <Panel title="Value at Risk" reserve={[280, 285]}>
       {available === false && (
         <Unavailable title="No risk figures" badge={turnedOff ? "Turned off by your administrator" : "Not available on this server"}>
           One-day 95% VaR and CVaR of your open positions, from the risk engine.
@@ -105,7 +105,7 @@ function AlertsCard() {
   useLiveReload(["risk", "alert"], reload, undefined, 2000);
   const recorded = events.state === "ready" ? events.data : [];
   return (
-    <Panel title="Alerts">
+    <Panel title="Alerts" reserve={[200, 300]}>
       {alerts.length === 0 && recorded.length === 0 && (
         <EmptyState title="No alerts">Circuit breakers, emergency stops and bot health problems appear here as they happen.</EmptyState>
       )}
@@ -143,7 +143,7 @@ function BotsCard() {
   useLiveReload(["bot_status"], reload);
   const counts = bots.state === "ready" ? bots.data.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {}) : {};
   return (
-    <Panel title="Live status">
+    <Panel title="Live status" reserve={[200, 300]}>
       <p><LiveIndicator /></p>
       {bots.state === "loading" && <Loading />}
       {bots.state === "error" && <ErrorNotice error={bots.error} onRetry={reload} />}

@@ -84,7 +84,7 @@ function VarPanel() {
   const allFailed = data.state === "ready" && main === undefined;
   const methodNotes = varMethodNotes(METHODS, results);
   return (
-    <Panel title="Value at Risk" description="Losses on today's portfolio that should only be exceeded on the worst days, by four methods.">
+    <Panel title="Value at Risk" reserve={[760, 495]} description="Losses on today's portfolio that should only be exceeded on the worst days, by four methods.">
       <div className="toolbar">
         <label className="inline-label">Confidence <select value={confidence} onChange={(e) => setConfidence(Number(e.target.value))}>{[0.9, 0.95, 0.99].map((c) => <option key={c} value={c}>{formatPercent(c, 0)}</option>)}</select></label>
         <label className="inline-label">Horizon <select value={horizon} onChange={(e) => setHorizon(Number(e.target.value))}>{[1, 5, 10, 30].map((d) => <option key={d} value={d}>{d} {d === 1 ? "day" : "days"}</option>)}</select></label>

@@ -25,7 +25,7 @@ export function Wallet() {
   return (
     <Page title="Wallet" intro="Balances per exchange and per bot, from the double-entry ledger.">
       <div className="grid">
-        <Panel title="Capital">
+        <Panel title="Capital" reserve={[240, 285]}>
           {data.state === "loading" && <Loading />}
           {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
           {data.state === "ready" && !zar && <EmptyState title="No funds yet">Deposit paper rand to start trading on paper.</EmptyState>}
@@ -43,7 +43,7 @@ export function Wallet() {
         </Panel>
         <FundsPanel onDone={reload} />
       </div>
-      <Panel title="Per exchange and bot" description="Paper bots trade on the built-in sim exchange.">
+      <Panel title="Per exchange and bot" reserve={[200, 265]} description="Paper bots trade on the built-in sim exchange.">
         {data.state === "ready" && data.data.bots.length === 0 && <EmptyState title="No bots hold funds">Allocate capital when you create a bot.</EmptyState>}
         {data.state === "ready" && data.data.bots.length > 0 && (
           <TableScroll label="Funds per bot">

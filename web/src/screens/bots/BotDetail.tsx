@@ -1,9 +1,8 @@
-import { useCallback, useMemo, useState, type FormEvent } from "react";
+import { lazy, Suspense, useCallback, useMemo, useState, type FormEvent } from "react";
 import { describeError } from "../../api/errors";
 import type { Bot, Decision, Metrics } from "../../api/types";
 import { useAuth } from "../../auth/AuthContext";
 import { LineChart } from "../../components/charts/Svg";
-import { PriceChart } from "../../components/charts/PriceChart";
 import { Field } from "../../components/Field";
 import { Page, Panel } from "../../components/Page";
 import { EmptyState, ErrorNotice, InlineAlert, Loading } from "../../components/StateViews";
@@ -17,6 +16,9 @@ import { BotActions, StatusBadge } from "./BotActions";
 import { TableScroll } from "../../components/TableScroll";
 import { RiskRuleFields } from "../../components/RiskRuleFields";
 import { EXIT_RULES, mergeExits, rulesToForm, validateRules, type FormValues } from "../../lib/riskSettings";
+
+/** The candle chart library (lightweight-charts) loads only on this screen: the other screens start faster. */
+const PriceChart = lazy(() => import("../../components/charts/PriceChart").then((m) => ({ default: m.PriceChart })));
 
 const OVERLAY_COLOURS = ["#ffc857", "#c792ea", "#7dd3ff", "#f78c6c"];
 
@@ -127,7 +129,9 @@ function ChartPanel({ bot }: { bot: Bot }) {
       {chart && chart.candles.length === 0 && chart.line.length === 0 && <EmptyState title="No prices yet">The chart fills in as the market produces bars.</EmptyState>}
       {chart && (chart.candles.length > 0 || chart.line.length > 0) && (
         <>
-          <PriceChart candles={chart.candles} line={chart.line} markers={chart.markers} overlays={chart.overlays} label={`${bot.symbol} price with ${chart.fills.length} trades`} />
+          <Suspense fallback={<div className="price-chart" style={{ height: 320 }} aria-hidden="true" />}>
+            <PriceChart candles={chart.candles} line={chart.line} markers={chart.markers} overlays={chart.overlays} label={`${bot.symbol} price with ${chart.fills.length} trades`} />
+          </Suspense>
           {chart.overlays.length > 0 && (
             <p className="legend">
               {chart.overlays.map((o) => (
