@@ -1,4 +1,5 @@
 // @ts-check
+import { checkAxe } from "./lib/axe.mjs";
 import { check, checkNoHorizontalScroll, checkScrollRegions, checkStatValues, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
@@ -61,6 +62,7 @@ export async function traderFlow(browser, env, device) {
   await page.goto("/");
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await shot(page, "sign-in");
+  await checkAxe(page, `sign in (${device.name})`);
   await page.getByRole("link", { name: "Create an account" }).click();
   await page.getByRole("heading", { name: "Create your account" }).waitFor();
   await page.getByLabel("Email").fill(email);
@@ -96,6 +98,7 @@ export async function traderFlow(browser, env, device) {
     await page.waitForFunction(() => document.querySelectorAll(".state-loading").length === 0, undefined, { timeout: 20_000 });
     check((await page.locator(".state-error").count()) === 0, `${screen} loads without an error for a new account`);
     check(!((await page.textContent("body")) ?? "").includes("Coming with the trading core"), `${screen} has no stale "coming" placeholder`);
+    await checkAxe(page, `${screen} (${device.name}, new account)`);
     await checkNoHorizontalScroll(page, screen);
     await shot(page, screen.toLowerCase().replace(" ", "-"));
   }
@@ -298,6 +301,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   if (riskApi) await page.getByTestId("dashboard-var-sentence").waitFor({ timeout: 20_000 });
   await checkNoHorizontalScroll(page, "dashboard");
   await checkStatValues(page, "dashboard");
+  await checkAxe(page, `dashboard (${device.name})`);
   await shot(page, "dashboard");
 
   await goTo(page, "Wallet");
@@ -308,6 +312,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByTestId("ledger-row").first().waitFor();
   await checkNoHorizontalScroll(page, "wallet");
   await checkStatValues(page, "wallet");
+  await checkAxe(page, `wallet (${device.name})`);
   const wideWallet = await checkScrollRegions(page, "wallet");
   if (device.mobile) check(wideWallet > 0, "the ledger table is wider than a phone (so the scroll cue is exercised)");
   await shot(page, "wallet");
@@ -347,7 +352,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByTestId("bot-status").filter({ hasText: "running" }).first().waitFor();
   await exits.getByLabel("Trailing stop (%)").fill("4");
   await exits.getByRole("button", { name: "Save exits" }).click();
-  await exits.getByText(/pause or stop the bot/i).waitFor(); // the server's 409 message, shown as is
+  await exits.getByRole("alert").filter({ hasText: /before changing its strategy or settings/i }).waitFor(); // the server's 409 message, shown as is
   await page.getByRole("button", { name: `Start ${botName}` }).waitFor({ state: "detached" });
 
   await goTo(page, "Live trades");
@@ -381,6 +386,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByRole("button", { name: `Start ${botName}` }).count();
   await checkNoHorizontalScroll(page, "bot detail");
   await checkStatValues(page, "bot detail");
+  await checkAxe(page, `bot detail (${device.name})`);
   await checkScrollRegions(page, "bot detail");
   await shot(page, "bot-detail");
 
@@ -398,6 +404,7 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
     await page.getByTestId("backtest-verdict").or(page.getByText("Nothing to backtest")).first().waitFor({ timeout: 30_000 });
     await checkNoHorizontalScroll(page, "risk");
     await checkStatValues(page, "risk");
+    await checkAxe(page, `risk (${device.name})`);
     await checkScrollRegions(page, "risk");
     await shot(page, "risk");
 
