@@ -483,6 +483,16 @@ export async function offlineFlow(browser, env, demo) {
   await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor({ timeout: 30_000 });
   await page.getByTestId("total-equity").waitFor({ timeout: 20_000 });
   await shot(page, "back-online");
+
+  // Panels that fail while offline load again by themselves once the live feed is back.
+  await page.getByTestId("live-status").first().filter({ hasText: "Live" }).waitFor({ timeout: 20_000 });
+  await context.setOffline(true);
+  await goTo(page, "Settings"); // its panels do not reload on trading events: only the reconnect can heal them
+  await page.locator(".state-error").first().waitFor({ timeout: 20_000 });
+  await shot(page, "panels-in-error-offline");
+  await context.setOffline(false);
+  await page.waitForFunction(() => document.querySelectorAll(".state-error").length === 0, undefined, { timeout: 30_000 });
+  await page.getByTestId("session-row").first().waitFor({ timeout: 20_000 });
   check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
   await context.close();
 }

@@ -3,6 +3,7 @@
  * End-to-end tests: build output in web/dist served by a real backend on a free port,
  * driven through Debian's chromium with playwright-core. Screenshots: web/test-artifacts/.
  * Usage: node e2e/run.mjs   (run `npm run build` first; scripts/web.sh e2e does both)
+ *        E2E_ONLY=offline node e2e/run.mjs   runs only the steps whose name contains "offline"
  */
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -20,6 +21,8 @@ const demo = { email: process.env.E2E_DEMO_EMAIL ?? "demo@example.com", password
 
 /** @param {string} name @param {() => Promise<void>} body */
 async function step(name, body) {
+  const only = process.env.E2E_ONLY; // run just the steps whose name contains this text
+  if (only && !name.includes(only)) return;
   const started = performance.now();
   process.stdout.write(`• ${name} … `);
   await body();

@@ -1,15 +1,22 @@
 import { describe, expect, it, vi } from "vitest";
-import { createReconnectBus, isReconnect } from "./reconnect";
+import { createReconnectBus, trackReconnect } from "./reconnect";
 
-describe("isReconnect", () => {
-  it("is a reconnect only when the feed comes back after being down", () => {
-    expect(isReconnect("reconnecting", "live")).toBe(true);
-    expect(isReconnect("offline", "live")).toBe(true);
-    expect(isReconnect("polling", "live")).toBe(true);
-    expect(isReconnect("connecting", "live")).toBe(false);
-    expect(isReconnect(null, "live")).toBe(false);
-    expect(isReconnect("live", "live")).toBe(false);
-    expect(isReconnect("live", "reconnecting")).toBe(false);
+describe("trackReconnect", () => {
+  const run = (...statuses: Parameters<typeof trackReconnect>[1][]) => {
+    let wasDown = false;
+    const backs: boolean[] = [];
+    for (const s of statuses) {
+      const r = trackReconnect(wasDown, s);
+      wasDown = r.wasDown;
+      backs.push(r.back);
+    }
+    return backs;
+  };
+  it("fires on the first live after the feed was down, even through connecting", () => {
+    expect(run("connecting", "live")).toEqual([false, false]);
+    expect(run("connecting", "live", "reconnecting", "live")).toEqual([false, false, false, true]);
+    expect(run("live", "offline", "connecting", "live", "live")).toEqual([false, false, false, true, false]);
+    expect(run("connecting", "polling", "live")).toEqual([false, false, true]);
   });
 });
 

@@ -22,9 +22,13 @@ export function createReconnectBus() {
 
 export const reconnects = createReconnectBus();
 
-/** Whether a live-feed status change means the server is reachable again after an outage. */
-export function isReconnect(previous: LiveStatus | null, next: LiveStatus): boolean {
-  if (previous === null || previous === next) return false;
-  const down = previous === "reconnecting" || previous === "offline" || previous === "polling";
-  return down && next === "live";
+const DOWN: ReadonlySet<LiveStatus> = new Set(["reconnecting", "offline", "polling"]);
+
+/**
+ * Follow the live feed's statuses: `back` is true on the first "live" after the feed was
+ * down (reconnecting, offline or polling), whatever came in between (e.g. "connecting").
+ */
+export function trackReconnect(wasDown: boolean, next: LiveStatus): { wasDown: boolean; back: boolean } {
+  if (next === "live") return { wasDown: false, back: wasDown };
+  return { wasDown: wasDown || DOWN.has(next), back: false };
 }

@@ -3,7 +3,7 @@ import { useAuth } from "../auth/AuthContext";
 import { LiveClient, type LiveListener } from "./LiveClient";
 import { createPoller } from "./poller";
 import { alertLabel, alertText } from "../lib/alertLabels";
-import { isReconnect, reconnects } from "../lib/reconnect";
+import { reconnects, trackReconnect } from "../lib/reconnect";
 import { socketUrl, type LiveStatus, type ServerMessage } from "./wsMachine";
 
 export interface LiveAlert {
@@ -65,12 +65,12 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     [api],
   );
   useEffect(() => {
-    let last: LiveStatus | null = client.status;
+    let wasDown = false;
     const offStatus = client.onStatus((next) => {
-      const back = isReconnect(last, next);
-      last = next;
+      const step = trackReconnect(wasDown, next);
+      wasDown = step.wasDown;
       setStatus(next);
-      if (back) reconnects.notify();
+      if (step.back) reconnects.notify();
     });
     const offAlerts = client.subscribe((m) => {
       const alert = toAlert(m, (counter.current += 1));
