@@ -1,6 +1,40 @@
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 import { VitePWA } from "vite-plugin-pwa";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import type { Plugin } from "vite";
+
+/**
+ * Write `name.br` and `name.gz` next to every text file in dist, so the server
+ * (src/amarktai/api/webfiles.py) sends them precompressed: no work per request, best ratio.
+ */
+function precompress(): Plugin {
+  let outDir = "dist";
+  return {
+    name: "amarktai-precompress",
+    apply: "build",
+    enforce: "post",
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      const walk = (dir: string) => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          if (statSync(path).isDirectory()) walk(path);
+          else if (/\.(js|mjs|css|html|svg|json|webmanifest|txt)$/.test(name) && statSync(path).size >= 1024) {
+            const body = readFileSync(path);
+            writeFileSync(`${path}.gz`, gzipSync(body, { level: 9 }));
+            writeFileSync(`${path}.br`, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+          }
+        }
+      };
+      walk(outDir);
+    },
+  };
+}
 
 /** Paths the service worker must never answer from cache or with the app shell. */
 const SERVER_ONLY = [/^\/api\//, /^\/ws(\/|$)/, /^\/docs/, /^\/redoc/, /^\/openapi\.json/, /^\/health/, /^\/ready/, /^\/metrics/];
@@ -41,6 +75,7 @@ export default defineConfig({
         ],
       },
     }),
+    precompress(),
   ],
   server: {
     proxy: {
@@ -50,5 +85,6 @@ export default defineConfig({
       "/openapi.json": "http://127.0.0.1:8000",
     },
   },
-  build: { outDir: "dist", sourcemap: true },
+  // No source maps in dist: they would be public (1.9 MB of source), and the server refuses *.map anyway.
+  build: { outDir: "dist", sourcemap: false },
 });

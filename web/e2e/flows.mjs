@@ -1,5 +1,6 @@
 // @ts-check
-import { check, checkNoHorizontalScroll, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
+import { checkAxe } from "./lib/axe.mjs";
+import { check, checkNoHorizontalScroll, checkScrollRegions, checkStatValues, fillSignIn, freshCode, goTo, screenshotter, signOut } from "./lib/ui.mjs";
 
 /** @typedef {import("playwright-core").Browser} Browser */
 /** @typedef {import("playwright-core").Page} Page */
@@ -61,6 +62,7 @@ export async function traderFlow(browser, env, device) {
   await page.goto("/");
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await shot(page, "sign-in");
+  await checkAxe(page, `sign in (${device.name})`);
   await page.getByRole("link", { name: "Create an account" }).click();
   await page.getByRole("heading", { name: "Create your account" }).waitFor();
   await page.getByLabel("Email").fill(email);
@@ -95,6 +97,8 @@ export async function traderFlow(browser, env, device) {
     await goTo(page, screen);
     await page.waitForFunction(() => document.querySelectorAll(".state-loading").length === 0, undefined, { timeout: 20_000 });
     check((await page.locator(".state-error").count()) === 0, `${screen} loads without an error for a new account`);
+    check(!((await page.textContent("body")) ?? "").includes("Coming with the trading core"), `${screen} has no stale "coming" placeholder`);
+    await checkAxe(page, `${screen} (${device.name}, new account)`);
     await checkNoHorizontalScroll(page, screen);
     await shot(page, screen.toLowerCase().replace(" ", "-"));
   }
@@ -296,6 +300,8 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByTestId("total-equity").waitFor();
   if (riskApi) await page.getByTestId("dashboard-var-sentence").waitFor({ timeout: 20_000 });
   await checkNoHorizontalScroll(page, "dashboard");
+  await checkStatValues(page, "dashboard");
+  await checkAxe(page, `dashboard (${device.name})`);
   await shot(page, "dashboard");
 
   await goTo(page, "Wallet");
@@ -305,6 +311,10 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await page.getByText(/Deposited R/).waitFor();
   await page.getByTestId("ledger-row").first().waitFor();
   await checkNoHorizontalScroll(page, "wallet");
+  await checkStatValues(page, "wallet");
+  await checkAxe(page, `wallet (${device.name})`);
+  const wideWallet = await checkScrollRegions(page, "wallet");
+  if (device.mobile) check(wideWallet > 0, "the ledger table is wider than a phone (so the scroll cue is exercised)");
   await shot(page, "wallet");
 
   const botName = `E2E DCA ${device.name} ${Date.now() % 100000}`;
@@ -324,12 +334,25 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await form.getByLabel("every_bars").fill("1");
   await form.getByLabel("quote_amount").fill("500"); // above BTC/ZAR's minimum quantity (0.0001 BTC)
   await form.getByLabel("Allocation (ZAR)").fill("5000");
+  await form.getByLabel("Stop-loss (%)").fill("100");
+  await form.getByText("Between 0 and 100 (not 0 or 100).").waitFor();
+  await form.getByLabel("Stop-loss (%)").fill("5");
+  await form.getByLabel("Take-profit (%)").fill("12,5");
   await checkNoHorizontalScroll(page, "create bot form");
   await shot(page, "bot-create-form");
   await form.getByRole("button", { name: "Create bot" }).click();
   await page.getByRole("heading", { level: 1, name: botName }).waitFor();
+  const exits = page.getByRole("form", { name: "Exits" });
+  check((await exits.getByLabel("Stop-loss (%)").inputValue()) === "5", "the new bot keeps the stop-loss set in the create form");
+  check((await exits.getByLabel("Take-profit (%)").inputValue()) === "12.5", "the new bot keeps the take-profit set in the create form");
+  await exits.getByLabel("Trailing stop (%)").fill("3");
+  await exits.getByRole("button", { name: "Save exits" }).click();
+  await exits.getByText("Exits saved.").waitFor();
   await page.getByRole("button", { name: `Start ${botName}` }).click();
   await page.getByTestId("bot-status").filter({ hasText: "running" }).first().waitFor();
+  await exits.getByLabel("Trailing stop (%)").fill("4");
+  await exits.getByRole("button", { name: "Save exits" }).click();
+  await exits.getByRole("alert").filter({ hasText: /before changing its strategy or settings/i }).waitFor(); // the server's 409 message, shown as is
   await page.getByRole("button", { name: `Start ${botName}` }).waitFor({ state: "detached" });
 
   await goTo(page, "Live trades");
@@ -362,6 +385,9 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
   await decision.getByLabel("Full decision trace (JSON)").waitFor();
   await page.getByRole("button", { name: `Start ${botName}` }).count();
   await checkNoHorizontalScroll(page, "bot detail");
+  await checkStatValues(page, "bot detail");
+  await checkAxe(page, `bot detail (${device.name})`);
+  await checkScrollRegions(page, "bot detail");
   await shot(page, "bot-detail");
 
   await goTo(page, "Risk");
@@ -377,15 +403,30 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
     await page.getByTestId("fan-chart").waitFor();
     await page.getByTestId("backtest-verdict").or(page.getByText("Nothing to backtest")).first().waitFor({ timeout: 30_000 });
     await checkNoHorizontalScroll(page, "risk");
+    await checkStatValues(page, "risk");
+    await checkAxe(page, `risk (${device.name})`);
+    await checkScrollRegions(page, "risk");
     await shot(page, "risk");
 
+    await page.getByRole("button", { name: "Set my limits…" }).click();
+    const limits = page.getByRole("form", { name: "Breaker limits" });
+    await limits.getByLabel("Daily loss (%)").fill("150");
+    await limits.getByText("Between 0 and 100 (not 0 or 100).").waitFor();
+    check(await limits.getByRole("button", { name: "Save limits" }).isDisabled(), "an out-of-range limit cannot be saved");
+    await limits.getByLabel("Daily loss (%)").fill("");
+    await limits.getByLabel("Consecutive losses").fill("50");
+    await limits.getByRole("button", { name: "Save limits" }).click();
+    await page.getByText("Breaker limits saved.").waitFor();
+    await page.getByText(/Consecutive losses: 50/).waitFor();
     await page.getByRole("button", { name: "Emergency stop…" }).click();
     const dialog = page.getByRole("dialog");
     const go = dialog.getByRole("button", { name: "Stop everything" });
     check(await go.isDisabled(), "the emergency stop is disabled until STOP is typed");
-    await dialog.getByLabel("Type STOP to confirm").fill("stop");
-    check(await go.isDisabled(), "lower-case stop does not arm it");
-    await dialog.getByLabel("Type STOP to confirm").fill("STOP");
+    await dialog.getByLabel("Type STOP to confirm").fill("halt");
+    check(await go.isDisabled(), "another word does not arm it");
+    check(((await dialog.getByTestId("estop-hint").textContent()) ?? "").includes("STOP"), "the dialog says what to type");
+    await dialog.getByLabel("Type STOP to confirm").fill(" stop ");
+    check(await go.isEnabled(), "lower-case stop (trimmed) arms it");
     await shot(page, "emergency-dialog");
     await go.click();
     const report = (await page.getByTestId("estop-report").textContent({ timeout: 15_000 })) ?? "";
@@ -399,8 +440,59 @@ export async function tradingFlow(browser, env, device, demo, riskApi) {
     await shot(page, "bots-halted");
     await goTo(page, "Dashboard");
     await page.getByTestId("total-equity").waitFor();
+    await page.getByText(/Emergency stop/).first().waitFor();
+    const alertsText = (await page.getByRole("region", { name: "Alerts" }).textContent()) ?? "";
+    check(!/\bemergency_stop\b/.test(alertsText), `alerts show labels, not codes: ${alertsText}`);
+    await checkStatValues(page, "dashboard after stop");
     await shot(page, "dashboard-after-stop");
   }
+  check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
+  await context.close();
+}
+
+/**
+ * A signed-in reload logs no 401 (the refresh comes before /auth/me); a reload while
+ * offline keeps the session and resumes when the connection returns; a panel that failed
+ * while offline loads again once the live feed reconnects.
+ * @param {Browser} browser @param {Env} env @param {{ email: string, password: string }} demo
+ */
+export async function offlineFlow(browser, env, demo) {
+  const shot = screenshotter(env.artifacts, "offline");
+  const { context, page, errors } = await newPage(browser, env.baseUrl, { width: 375, height: 812 }, true);
+  const consoleLines = /** @type {string[]} */ ([]);
+  page.on("console", (m) => consoleLines.push(m.text()));
+  await page.goto("/");
+  await fillSignIn(page, demo.email, demo.password);
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 20_000 }).catch(() => page.reload());
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+  await page.getByTestId("total-equity").waitFor({ timeout: 20_000 });
+
+  consoleLines.length = 0;
+  await page.reload();
+  await page.getByTestId("total-equity").waitFor({ timeout: 20_000 });
+  const unauthorised = consoleLines.filter((line) => /\b401\b/.test(line));
+  check(unauthorised.length === 0, `a signed-in reload logs no 401: ${unauthorised.join(" | ")}`);
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByTestId("restore-waiting").waitFor({ timeout: 20_000 });
+  check((await page.getByRole("heading", { name: "Sign in" }).count()) === 0, "an offline reload does not show sign-in");
+  await shot(page, "reload-while-offline");
+  await context.setOffline(false);
+  await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor({ timeout: 30_000 });
+  await page.getByTestId("total-equity").waitFor({ timeout: 20_000 });
+  await shot(page, "back-online");
+
+  // Panels that fail while offline load again by themselves once the live feed is back.
+  await page.getByTestId("live-status").first().filter({ hasText: "Live" }).waitFor({ timeout: 20_000 });
+  await context.setOffline(true);
+  await goTo(page, "Settings"); // its panels do not reload on trading events: only the reconnect can heal them
+  await page.locator(".state-error").first().waitFor({ timeout: 20_000 });
+  await shot(page, "panels-in-error-offline");
+  await context.setOffline(false);
+  await page.waitForFunction(() => document.querySelectorAll(".state-error").length === 0, undefined, { timeout: 30_000 });
+  await page.getByTestId("session-row").first().waitFor({ timeout: 20_000 });
   check(errors.length === 0, `no uncaught page errors: ${errors.join("; ")}`);
   await context.close();
 }

@@ -59,7 +59,17 @@ function Gate() {
   if (state.status === "restoring")
     return (
       <main className="auth-layout" id="main">
-        <Loading label="Restoring your session…" />
+        <div className="banner-wrap">
+          <OfflineBanner />
+        </div>
+        <div className="stack">
+          <Loading label="Restoring your session…" />
+          {state.error && (
+            <p className="muted small" data-testid="restore-waiting">
+              {state.error} You stay signed in; this resumes when the connection returns.
+            </p>
+          )}
+        </div>
       </main>
     );
   return state.status === "signedIn" ? <SignedIn /> : <SignedOut />;

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from amarktai import __version__
 from amarktai.api import errors
@@ -29,6 +28,7 @@ from amarktai.api.routes import (
     wallet,
     ws,
 )
+from amarktai.api.webfiles import WebFiles
 from amarktai.runtime import Runtime
 
 DESCRIPTION = """
@@ -90,10 +90,10 @@ def create_app(
 
 
 def _mount_web(app: FastAPI, dist: Path | None) -> None:
-    """Serve the built PWA at / when it exists; the API works without it."""
+    """Serve the built PWA at / when it exists (api/webfiles.py); the API works without it."""
     candidates = [dist] if dist else []
     candidates.append(Path(__file__).resolve().parents[3] / "web" / "dist")
     for folder in candidates:
         if folder and (folder / "index.html").exists():
-            app.mount("/", StaticFiles(directory=folder, html=True), name="web")
+            app.mount("/", WebFiles(directory=folder, html=True), name="web")
             return

@@ -74,3 +74,52 @@ export async function checkNoHorizontalScroll(page, where) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   check(scroll <= width, `${where}: content is ${scroll}px wide in a ${width}px viewport`);
 }
+
+/**
+ * Stat tiles: no value breaks over two lines (a number split mid-digit), and no tile
+ * sticks out of its row. @param {Page} page @param {string} where
+ */
+export async function checkStatValues(page, where) {
+  const broken = await page.evaluate(() => {
+    const bad = [];
+    for (const dd of document.querySelectorAll(".stats dd, .big-number")) {
+      const range = document.createRange();
+      range.selectNodeContents(dd);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0).map((r) => Math.round(r.bottom)));
+      const lineHeight = parseFloat(getComputedStyle(dd).lineHeight) || 24;
+      const tile = dd.closest(".stats > div") ?? dd;
+      const list = dd.closest(".stats") ?? dd.parentElement;
+      const outside = list ? tile.getBoundingClientRect().right > list.getBoundingClientRect().right + 1 : false;
+      // Inline badges sit a few pixels lower than the text: lines are a line-height apart.
+      const bottoms = [...tops].sort((a, b) => a - b);
+      const lines = bottoms.filter((b, i) => i === 0 || b - (bottoms[i - 1] ?? b) > lineHeight * 0.6).length;
+      if (lines > 1 || outside || dd.scrollWidth > dd.clientWidth + 1) bad.push(`${dd.textContent} (${lines} lines${outside ? ", outside its row" : ""})`);
+    }
+    return bad;
+  });
+  check(broken.length === 0, `${where}: stat values on one line inside their tiles: ${broken.join("; ")}`);
+}
+
+/**
+ * Tables wider than the screen sit in a focusable, named scroll region with a visible
+ * scroll cue (axe scrollable-region-focusable, WCAG 2.1.1). @param {Page} page @param {string} where
+ * @returns {Promise<number>} how many tables overflow
+ */
+export async function checkScrollRegions(page, where) {
+  const result = await page.evaluate(() => {
+    const bad = [];
+    let wide = 0;
+    for (const box of document.querySelectorAll(".table-wrap")) {
+      const el = /** @type {HTMLElement} */ (box);
+      if (el.scrollWidth <= el.clientWidth + 1) continue;
+      wide += 1;
+      const cue = el.parentElement?.querySelector(".scroll-cue");
+      const visible = cue instanceof HTMLElement && cue.offsetHeight > 0;
+      if (el.tabIndex !== 0 || el.getAttribute("role") !== "region" || !el.getAttribute("aria-label") || !visible)
+        bad.push(`${el.getAttribute("aria-label") ?? el.innerText.slice(0, 30)} (tabindex ${el.tabIndex}, role ${el.getAttribute("role")}, cue ${visible})`);
+    }
+    return { bad, wide };
+  });
+  check(result.bad.length === 0, `${where}: wide tables are focusable named regions with a scroll cue: ${result.bad.join("; ")}`);
+  return result.wide;
+}

@@ -185,3 +185,63 @@ describe("ApiClient 429", () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+const jwt = (exp: number) => `h.${btoa(JSON.stringify({ sub: "u1", exp })).replace(/=+$/, "")}.sig`;
+
+describe("ApiClient refresh before the first call (issue 15 item 7)", () => {
+  it("refreshes first when there is no access token (a reload), so /auth/me never answers 401", async () => {
+    const store = memoryTokens(null, "refresh-0");
+    const { calls, fetchFn } = fakeFetch((call) => (call.url.endsWith("/auth/refresh") ? json(200, tokens(1)) : call.auth === "Bearer access-1" ? json(200, { id: "u1" }) : json(401, expired)));
+    const client = new ApiClient({ tokens: store, fetchFn });
+    await expect(client.get("/api/v1/auth/me")).resolves.toEqual({ id: "u1" });
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/auth/refresh", "/api/v1/auth/me"]);
+  });
+
+  it("refreshes first when the access token has expired", async () => {
+    const store = memoryTokens(jwt(Math.floor(Date.now() / 1000) - 60), "refresh-0");
+    const { calls, fetchFn } = fakeFetch((call) => (call.url.endsWith("/auth/refresh") ? json(200, tokens(1)) : json(200, { id: "u1" })));
+    await new ApiClient({ tokens: store, fetchFn }).get("/api/v1/auth/me");
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/auth/refresh", "/api/v1/auth/me"]);
+    expect(calls[1]?.auth).toBe("Bearer access-1");
+  });
+
+  it("keeps a fresh token without refreshing", async () => {
+    const store = memoryTokens(jwt(Math.floor(Date.now() / 1000) + 600), "refresh-0");
+    const { calls, fetchFn } = fakeFetch(() => json(200, { id: "u1" }));
+    await new ApiClient({ tokens: store, fetchFn }).get("/api/v1/auth/me");
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/auth/me"]);
+  });
+
+  it("stays signed in when the refresh cannot reach the server (offline reload)", async () => {
+    const store = memoryTokens(null, "refresh-0");
+    const onSessionExpired = vi.fn();
+    const fetchFn = vi.fn(async () => {
+      throw new TypeError("Failed to fetch");
+    }) as unknown as typeof fetch;
+    const client = new ApiClient({ tokens: store, fetchFn, onSessionExpired });
+    await expect(client.get("/api/v1/auth/me")).rejects.toMatchObject({ code: "network_error" });
+    expect(store.state.refresh).toBe("refresh-0");
+    expect(onSessionExpired).not.toHaveBeenCalled();
+  });
+
+  it("stays signed in when the server answers the refresh with 502", async () => {
+    const store = memoryTokens(null, "refresh-0");
+    const onSessionExpired = vi.fn();
+    const { calls, fetchFn } = fakeFetch(() => new Response("Bad gateway", { status: 502 }));
+    const client = new ApiClient({ tokens: store, fetchFn, onSessionExpired });
+    await expect(client.get("/api/v1/auth/me")).rejects.toMatchObject({ status: 502 });
+    expect(calls.map((c) => c.url)).toEqual(["/api/v1/auth/refresh"]);
+    expect(store.state.refresh).toBe("refresh-0");
+    expect(onSessionExpired).not.toHaveBeenCalled();
+  });
+
+  it("signs out when the server rejects the refresh token (401)", async () => {
+    const store = memoryTokens(null, "refresh-0");
+    const onSessionExpired = vi.fn();
+    const { fetchFn } = fakeFetch(() => json(401, expired));
+    const client = new ApiClient({ tokens: store, fetchFn, onSessionExpired });
+    await expect(client.get("/api/v1/auth/me")).rejects.toBeInstanceOf(ApiError);
+    expect(store.state.refresh).toBeNull();
+    expect(onSessionExpired).toHaveBeenCalledTimes(1);
+  });
+});

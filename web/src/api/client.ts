@@ -43,6 +43,8 @@ export class ApiClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly lock: <R>(task: () => Promise<R>) => Promise<R>;
   private refreshing: Promise<boolean> | null = null;
+  /** Why the last refresh failed when the server did not reject the session (5xx, 429): kept signed in. */
+  private refreshFailure: ApiError | null = null;
 
   constructor(options: ClientOptions) {
     this.tokens = options.tokens;
@@ -76,9 +78,15 @@ export class ApiClient {
 
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
     const auth = options.auth ?? true;
+    // No usable access token (a reload: it lives in memory only) but a refresh token:
+    // refresh first instead of sending a request that can only answer 401.
+    if (auth && this.tokens.getRefresh() !== null && !accessUsable(this.tokens.getAccess())) {
+      if (!(await this.refresh())) this.throwIfStillSignedIn();
+    }
     let response = await this.send(method, path, options, auth);
     if (response.status === 401 && auth && this.tokens.getRefresh() !== null) {
       if (await this.refresh()) response = await this.send(method, path, options, auth);
+      else this.throwIfStillSignedIn();
     }
     if (response.status === 429 && method === "GET") {
       const wait = toApiError(429, null, response.headers.get("Retry-After")).retryAfter;
@@ -111,13 +119,21 @@ export class ApiClient {
   private async doRefresh(): Promise<boolean> {
     const refreshToken = this.tokens.getRefresh();
     if (refreshToken === null) return false;
+    this.refreshFailure = null;
     const response = await this.send("POST", REFRESH_PATH, { body: { refresh_token: refreshToken } }, false);
     if (!response.ok) {
+      // Only the server rejecting the session signs out; a server that is down or busy does not.
       if (response.status === 401 || response.status === 403) this.expire();
+      else this.refreshFailure = toApiError(response.status, await readJson(response), response.headers.get("Retry-After"));
       return false;
     }
     this.tokens.save((await readJson(response)) as Tokens);
     return true;
+  }
+
+  /** The refresh failed but the session was not rejected (server down, 5xx): fail this request, stay signed in. */
+  private throwIfStillSignedIn(): void {
+    if (this.tokens.getRefresh() !== null) throw this.refreshFailure ?? new ApiError(503, "server_error", "The server could not renew your session. Try again shortly.");
   }
 
   private expire(): void {
@@ -142,6 +158,19 @@ export class ApiClient {
       if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
       throw networkError(cause);
     }
+  }
+}
+
+/** Whether an access token (a JWT) is present and not about to expire; a token we cannot read counts as usable. */
+export function accessUsable(token: string | null, nowMs: number = Date.now()): boolean {
+  if (token === null || token === "") return false;
+  const payload = token.split(".")[1];
+  if (!payload) return true;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="))) as { exp?: unknown };
+    return typeof claims.exp !== "number" || claims.exp * 1000 > nowMs + 5000;
+  } catch {
+    return true;
   }
 }
 

@@ -117,6 +117,8 @@ export function endpoints(client: ApiClient) {
       stress: () => client.get<StressResult[]>(`${V1}/risk/stress`),
       breakers: () => client.get<Breakers>(`${V1}/risk/breakers`),
       events: (limit = 20) => client.get<Array<Record<string, unknown>>>(`${V1}/risk/events`, { query: { limit } }),
+      setLimits: (settings: Record<string, number | string>, scope: "user" | "platform" = "user") =>
+        client.put<{ scope: string; owner_id: string; limits: Record<string, unknown> }>(`${V1}/risk/limits`, { scope, settings }),
       resetBreakers: () => client.post<{ released_bots: string[] }>(`${V1}/risk/breakers/reset`, { scope: "user" }),
       emergencyStop: () => client.post<EmergencyStopReport>(`${V1}/emergency-stop`, { scope: "user", flatten: false }),
     },

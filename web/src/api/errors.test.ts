@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, isErrorBody, isUnavailable, parseRetryAfter, toApiError } from "./errors";
+import { ApiError, describeError, isErrorBody, isTransient, isUnavailable, networkError, parseRetryAfter, toApiError } from "./errors";
 
 describe("toApiError", () => {
   it("keeps the server's code, message and details", () => {
@@ -55,5 +55,14 @@ describe("isUnavailable", () => {
     expect(isUnavailable(missing, "other_code")).toBe(false);
     expect(isUnavailable(toApiError(500, { error: { code: "stress_data_unavailable", message: "x" } }), "stress_data_unavailable")).toBe(false);
     expect(isUnavailable(new Error("boom"), "stress_data_unavailable")).toBe(false);
+  });
+});
+
+describe("isTransient", () => {
+  it("is true for no connection and a server that is down, false for a rejected session", () => {
+    expect(isTransient(networkError(new TypeError("Failed to fetch")))).toBe(true);
+    expect(isTransient(toApiError(502, null))).toBe(true);
+    expect(isTransient(toApiError(401, { error: { code: "token_expired", message: "x", details: null } }))).toBe(false);
+    expect(isTransient(new Error("x"))).toBe(false);
   });
 });

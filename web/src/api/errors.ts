@@ -78,3 +78,8 @@ export function describeError(err: unknown): string {
 export function isUnavailable(error: unknown, code: string): boolean {
   return error instanceof ApiError && error.status === 404 && error.code === code;
 }
+
+/** A failure that says nothing about the session: no connection, or the server down or busy. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof ApiError && (err.code === "network_error" || err.status === 0 || err.status === 429 || err.status >= 500);
+}

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, type ReactNode } from "react";
 import { ApiClient } from "../api/client";
 import { endpoints, type Api } from "../api/endpoints";
-import { ApiError, describeError } from "../api/errors";
+import { ApiError, describeError, isTransient } from "../api/errors";
 import type { Credentials, User } from "../api/types";
 import { navigate } from "../router/hashRouter";
 import { authReducer, initialAuthState, type AuthState } from "./reducer";
@@ -50,15 +50,39 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const client = useMemo(() => new ApiClient({ tokens, lock: browserLock, onSessionExpired: () => expiredRef.current() }), [tokens]);
   const api = useMemo(() => endpoints(client), [client]);
 
+  // Restore the stored session. Only the server rejecting it signs out: offline or a server
+  // that is down keeps it, and the restore is tried again when the connection returns.
   useEffect(() => {
     if (tokens.getRefresh() === null) return;
-    api.auth
-      .me()
-      .then((user) => dispatch({ type: "restored", user }))
-      .catch((err: unknown) => {
-        dispatch({ type: "restored", user: null });
-        if (err instanceof ApiError && err.code === "network_error") dispatch({ type: "failed", error: describeError(err) });
-      });
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = () => {
+      if (done) return;
+      clearTimeout(timer);
+      api.auth.me().then(
+        (user) => {
+          done = true;
+          dispatch({ type: "restored", user });
+        },
+        (err: unknown) => {
+          if (done) return;
+          if (isTransient(err) && tokens.getRefresh() !== null) {
+            dispatch({ type: "restorePending", error: describeError(err) });
+            timer = setTimeout(attempt, 10_000);
+            return;
+          }
+          done = true;
+          dispatch({ type: "restored", user: null });
+        },
+      );
+    };
+    attempt();
+    window.addEventListener("online", attempt);
+    return () => {
+      done = true;
+      clearTimeout(timer);
+      window.removeEventListener("online", attempt);
+    };
   }, [api, tokens]);
 
   const signIn = useCallback(

@@ -16,6 +16,12 @@ describe("authReducer", () => {
     expect(run(initialAuthState(true), { type: "restored", user: null })).toMatchObject({ status: "signedOut", user: null });
   });
 
+  it("keeps restoring (still signed in) while the server cannot be reached, then restores", () => {
+    const waiting = run(initialAuthState(true), { type: "restorePending", error: "Cannot reach the server." });
+    expect(waiting).toMatchObject({ status: "restoring", error: "Cannot reach the server." });
+    expect(run(waiting, { type: "restored", user })).toMatchObject({ status: "signedIn", user, error: null });
+  });
+
   it("signs in without 2FA", () => {
     const submitting = run(initialAuthState(false), { type: "submit" });
     expect(submitting.pending).toBe(true);

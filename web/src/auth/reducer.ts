@@ -17,6 +17,8 @@ export interface AuthState {
 
 export type AuthAction =
   | { type: "restored"; user: User | null }
+  /** The stored session could not be checked (offline, server down): keep it and keep trying. */
+  | { type: "restorePending"; error: string }
   | { type: "submit" }
   | { type: "mfaRequired" }
   | { type: "signedIn"; user: User }
@@ -39,6 +41,8 @@ export function authReducer(state: AuthState, action: AuthAction): AuthState {
       return action.user
         ? { ...state, status: "signedIn", user: action.user, pending: false, error: null }
         : { ...state, status: "signedOut", user: null, pending: false };
+    case "restorePending":
+      return state.status === "restoring" ? { ...state, error: action.error } : state;
     case "submit":
       return { ...state, pending: true, error: null, notice: null };
     case "mfaRequired":

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, useRef, type CSSProperties, type ReactNode } from "react";
 
 /** The first screen after a page load keeps the browser's focus start, so Tab reaches the skip link. */
 let firstScreen = true;
@@ -27,10 +27,15 @@ export function Page({ title, intro, children, actions }: { title: string; intro
   );
 }
 
-export function Panel({ title, children, id, description }: { title: string; children: ReactNode; id?: string; description?: ReactNode }) {
+/**
+ * A titled panel. `reserve` = [phone, wide] minimum heights in px: the space its loaded
+ * content takes, kept from the first render so nothing below jumps when data arrives (CLS).
+ */
+export function Panel({ title, children, id, description, reserve }: { title: string; children: ReactNode; id?: string; description?: ReactNode; reserve?: readonly [number, number] }) {
   const headingId = `${id ?? title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-title`;
+  const style = reserve ? ({ "--reserve": `${reserve[0]}px`, "--reserve-wide": `${reserve[1]}px` } as CSSProperties) : undefined;
   return (
-    <section className="panel" id={id} aria-labelledby={headingId}>
+    <section className={reserve ? "panel panel-reserved" : "panel"} id={id} aria-labelledby={headingId} style={style}>
       <h2 id={headingId}>{title}</h2>
       {description && <p className="panel-description">{description}</p>}
       {children}

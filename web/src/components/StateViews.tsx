@@ -33,11 +33,11 @@ export function EmptyState({ title, children, action }: { title: string; childre
   );
 }
 
-/** The honest empty state of a screen whose API is not in the backend yet: says what will appear, shows no numbers. */
-export function ComingSoon({ title, children }: { title: string; children: ReactNode }) {
+/** The honest empty state of a feature this server does not offer (its API is absent or turned off): says what it would show, shows no numbers. */
+export function Unavailable({ title, badge = "Not available on this server", children }: { title: string; badge?: string; children: ReactNode }) {
   return (
-    <div className="state state-coming" data-testid="coming-soon">
-      <span className="badge">Coming with the trading core</span>
+    <div className="state state-coming" data-testid="unavailable">
+      <span className="badge">{badge}</span>
       <p className="state-title">{title}</p>
       <div className="state-body">{children}</div>
     </div>

@@ -2,11 +2,15 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { useAuth } from "../auth/AuthContext";
 import { LiveClient, type LiveListener } from "./LiveClient";
 import { createPoller } from "./poller";
+import { alertLabel, alertText } from "../lib/alertLabels";
+import { reconnects, trackReconnect } from "../lib/reconnect";
 import { socketUrl, type LiveStatus, type ServerMessage } from "./wsMachine";
 
 export interface LiveAlert {
   key: string;
   level: "info" | "warning" | "critical";
+  /** The code's label ("Emergency stop"), when the message does not already say it. */
+  title: string | null;
   message: string;
   ts: string;
   botId: string | null;
@@ -28,10 +32,14 @@ function toAlert(m: ServerMessage, n: number): LiveAlert | null {
   const botId = typeof d.bot_id === "string" ? d.bot_id : null;
   const key = `${m.type}-${m.seq ?? "x"}-${n}`;
   const ts = m.ts || new Date().toISOString();
-  if (m.type === "alert") return { key, level: (d.level as LiveAlert["level"]) ?? "info", message: String(d.message ?? d.code ?? "Alert"), ts, botId };
-  if (m.type === "risk") return { key, level: d.outcome === "breaker_tripped" ? "critical" : "warning", message: String(d.message ?? d.rule ?? "Risk event"), ts, botId };
+  if (m.type === "alert") {
+    const title = typeof d.code === "string" && d.code ? alertLabel(d.code) : null;
+    const message = alertText(d.message, d.code);
+    return { key, level: (d.level as LiveAlert["level"]) ?? "info", title: title && !message.toLowerCase().startsWith(title.toLowerCase()) ? title : null, message, ts, botId };
+  }
+  if (m.type === "risk") return { key, level: d.outcome === "breaker_tripped" ? "critical" : "warning", title: typeof d.rule === "string" ? alertLabel(d.rule) : null, message: alertText(d.message, d.rule, d.outcome), ts, botId };
   if (m.type === "bot_status" && ["halted", "errored", "quarantined"].includes(String(d.status)))
-    return { key, level: "critical", message: `A bot was ${String(d.status)}${d.reason ? `: ${String(d.reason)}` : "."}`, ts, botId };
+    return { key, level: "critical", title: null, message: `A bot was ${String(d.status)}${d.reason ? `: ${String(d.reason)}` : "."}`, ts, botId };
   return null;
 }
 
@@ -57,7 +65,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     [api],
   );
   useEffect(() => {
-    const offStatus = client.onStatus(setStatus);
+    let wasDown = false;
+    const offStatus = client.onStatus((next) => {
+      const step = trackReconnect(wasDown, next);
+      wasDown = step.wasDown;
+      setStatus(next);
+      if (step.back) reconnects.notify();
+    });
     const offAlerts = client.subscribe((m) => {
       const alert = toAlert(m, (counter.current += 1));
       if (alert) setAlerts((list) => [alert, ...list].slice(0, MAX_ALERTS));

@@ -1,7 +1,7 @@
 import { useCallback } from "react";
 import { useAuth, useUser } from "../auth/AuthContext";
 import { Page, Panel } from "../components/Page";
-import { ComingSoon, EmptyState, ErrorNotice, Loading } from "../components/StateViews";
+import { EmptyState, Unavailable, ErrorNotice, Loading } from "../components/StateViews";
 import { Link } from "../router/hashRouter";
 import { useResource } from "../lib/useResource";
 import { exchangeName } from "../lib/exchanges";
@@ -11,6 +11,7 @@ import { formatDateTime, formatSignedZAR, formatTime, formatZAR } from "../lib/f
 import { LiveIndicator, useLive, useLiveReload } from "../live/LiveContext";
 import { RiskBandBadge } from "../components/RiskBand";
 import { StatusBadge } from "./bots/BotActions";
+import { alertText } from "../lib/alertLabels";
 
 export function Dashboard() {
   const user = useUser();
@@ -28,9 +29,6 @@ export function Dashboard() {
         <SecurityCard />
         <ExchangesCard />
       </div>
-      <Panel title="Market regime">
-        <ComingSoon title="No regime detected yet">The detected market regime (trending, ranging, volatile) per market.</ComingSoon>
-      </Panel>
     </Page>
   );
 }
@@ -47,7 +45,7 @@ function EquityCard() {
   const p = data.state === "ready" ? data.data.performance.user : null;
   const zar = data.state === "ready" ? data.data.capital.ZAR : undefined;
   return (
-    <Panel title="Equity and PnL">
+    <Panel title="Equity and PnL" reserve={[360, 285]}>
       {data.state === "loading" && <Loading />}
       {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
       {p && (
@@ -72,12 +70,17 @@ function VarCard() {
   const { api } = useAuth();
   const paths = useApiPaths();
   const features = useFeatures();
-  const available = features === null ? null : featureOn(features, "risk_analytics") && hasPath(paths, "/api/v1/risk/var");
+  const turnedOff = features !== null && !featureOn(features, "risk_analytics");
+  const available = features === null ? null : !turnedOff && hasPath(paths, "/api/v1/risk/var");
   const [data, reload] = useResource(useCallback(() => (available ? api.risk.var({ confidence: 0.95, horizon_days: 1 }) : Promise.resolve(null)), [api, available]));
   useLiveReload(["fill"], reload, undefined, 30000);
   return (
-    <Panel title="Value at Risk">
-      {available === false && <ComingSoon title="No risk figures yet">One-day 95% VaR and CVaR of your open positions, from the risk engine.</ComingSoon>}
+    <Panel title="Value at Risk" reserve={[280, 285]}>
+      {available === false && (
+        <Unavailable title="No risk figures" badge={turnedOff ? "Turned off by your administrator" : "Not available on this server"}>
+          One-day 95% VaR and CVaR of your open positions, from the risk engine.
+        </Unavailable>
+      )}
       {available !== false && data.state === "loading" && <Loading />}
       {available && data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
       {available && data.state === "ready" && data.data && (
@@ -102,7 +105,7 @@ function AlertsCard() {
   useLiveReload(["risk", "alert"], reload, undefined, 2000);
   const recorded = events.state === "ready" ? events.data : [];
   return (
-    <Panel title="Alerts">
+    <Panel title="Alerts" reserve={[200, 300]}>
       {alerts.length === 0 && recorded.length === 0 && (
         <EmptyState title="No alerts">Circuit breakers, emergency stops and bot health problems appear here as they happen.</EmptyState>
       )}
@@ -111,7 +114,7 @@ function AlertsCard() {
           <ul className="alerts" aria-label="Live alerts" data-testid="alerts">
             {alerts.map((a) => (
               <li key={a.key} className={`alert alert-${a.level}`}>
-                <span className="badge">{a.level}</span> {a.message} <span className="muted small">{formatTime(a.ts)}</span>
+                <span className="badge">{a.level}</span> {a.title && <strong>{a.title}: </strong>}{a.message} <span className="muted small">{formatTime(a.ts)}</span>
               </li>
             ))}
           </ul>
@@ -124,7 +127,7 @@ function AlertsCard() {
           <ul className="alerts" aria-label="Recent risk events">
             {recorded.map((e, i) => (
               <li key={String(e.id ?? i)} className="alert alert-warning">
-                {String(e.message ?? e.kind ?? e.rule ?? "risk event")} {typeof e.ts === "string" && <span className="muted small">{formatDateTime(e.ts)}</span>}
+                {alertText(e.message ?? e.reason, e.kind, e.breaker, e.rule)}{" "}{typeof e.created_at === "string" && <span className="muted small">{formatDateTime(e.created_at)}</span>}{typeof e.ts === "string" && <span className="muted small">{formatDateTime(e.ts)}</span>}
               </li>
             ))}
           </ul>
@@ -140,7 +143,7 @@ function BotsCard() {
   useLiveReload(["bot_status"], reload);
   const counts = bots.state === "ready" ? bots.data.reduce<Record<string, number>>((acc, b) => ({ ...acc, [b.status]: (acc[b.status] ?? 0) + 1 }), {}) : {};
   return (
-    <Panel title="Live status">
+    <Panel title="Live status" reserve={[200, 300]}>
       <p><LiveIndicator /></p>
       {bots.state === "loading" && <Loading />}
       {bots.state === "error" && <ErrorNotice error={bots.error} onRetry={reload} />}

@@ -1,9 +1,8 @@
 import { useState } from "react";
 import { useUser } from "../auth/AuthContext";
 import { Page, Panel } from "../components/Page";
-import { ComingSoon } from "../components/StateViews";
 import { TwoFactorSetup } from "../components/TwoFactorSetup";
-import { navigate } from "../router/hashRouter";
+import { Link, navigate } from "../router/hashRouter";
 
 /** First run after registering: account done → offer 2FA → continue to the dashboard. */
 export function Onboarding() {
@@ -33,7 +32,11 @@ export function Onboarding() {
         )}
       </Panel>
       <Panel title="Your first bot">
-        <ComingSoon title="Demo paper bot">Paper bots trade against live or simulated prices with no money at stake. Starting one from here arrives with the trading core.</ComingSoon>
+        <p>Paper bots trade simulated rand on the built-in market, with no money at stake.</p>
+        <ol className="small">
+          <li>Deposit paper funds in the <Link to="/wallet">Wallet</Link>.</li>
+          <li>Create a paper bot on the <Link to="/bots">Bots</Link> screen, with its stop-loss and take-profit, and start it.</li>
+        </ol>
       </Panel>
       <div className="button-row">
         <button type="button" className={twoFactorDone ? "btn btn-primary" : "btn btn-ghost"} onClick={() => navigate("/", { replace: true })}>

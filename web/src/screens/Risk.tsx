@@ -1,11 +1,11 @@
-import { useCallback, useId, useRef, useState } from "react";
+import { useCallback, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError, describeError, isUnavailable } from "../api/errors";
 import type { EmergencyStopReport, MonteCarlo, VarResult } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { FanChart, Histogram } from "../components/charts/Svg";
 import { Page, Panel } from "../components/Page";
 import { RiskBandBadge } from "../components/RiskBand";
-import { ComingSoon, EmptyState, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
+import { EmptyState, Unavailable, ErrorNotice, InlineAlert, Loading } from "../components/StateViews";
 import { fanFromPercentiles, type Bin } from "../lib/chartData";
 import { hasPath, useApiPaths } from "../lib/capabilities";
 import { featureOn, useFeatures } from "../lib/features";
@@ -13,6 +13,11 @@ import { formatDateTime, formatNumber, formatPercent, formatSignedZAR, formatZAR
 import { useResource } from "../lib/useResource";
 import { fellBack, varMethodNotes } from "../lib/varNotes";
 import { useLiveReload } from "../live/LiveContext";
+import { alertLabel, alertText } from "../lib/alertLabels";
+import { confirmsStop, STOP_WORD } from "../lib/stopConfirm";
+import { LIMIT_RULES, limitsPayload, rulesToForm, validateRules, type FormValues } from "../lib/riskSettings";
+import { RiskRuleFields } from "../components/RiskRuleFields";
+import { TableScroll } from "../components/TableScroll";
 
 const METHODS = [
   { id: "historical", label: "Historical" },
@@ -32,10 +37,10 @@ export function Risk() {
       {available === null && <Loading label="Checking the risk engine…" />}
       {available === false && (
         <div className="grid">
-          <Panel title="VaR and CVaR"><ComingSoon title="No positions to measure">Historical and parametric Value at Risk with expected shortfall.</ComingSoon></Panel>
-          <Panel title="Monte Carlo"><ComingSoon title="No simulations yet">A histogram of simulated outcomes and a fan chart of equity paths.</ComingSoon></Panel>
-          <Panel title="Stress tests"><ComingSoon title="No scenarios run">Replays of crash scenarios against your current book.</ComingSoon></Panel>
-          <Panel title="Circuit breakers"><ComingSoon title="No breakers configured">Daily loss and drawdown breakers, and the emergency stop.</ComingSoon></Panel>
+          <Panel title="VaR and CVaR"><Unavailable title="No positions to measure">Historical and parametric Value at Risk with expected shortfall.</Unavailable></Panel>
+          <Panel title="Monte Carlo"><Unavailable title="No simulations yet">A histogram of simulated outcomes and a fan chart of equity paths.</Unavailable></Panel>
+          <Panel title="Stress tests"><Unavailable title="No scenarios run">Replays of crash scenarios against your current book.</Unavailable></Panel>
+          <Panel title="Circuit breakers"><Unavailable title="No breakers configured">Daily loss and drawdown breakers, and the emergency stop.</Unavailable></Panel>
         </div>
       )}
       {available === true && (
@@ -79,7 +84,7 @@ function VarPanel() {
   const allFailed = data.state === "ready" && main === undefined;
   const methodNotes = varMethodNotes(METHODS, results);
   return (
-    <Panel title="Value at Risk" description="Losses on today's portfolio that should only be exceeded on the worst days, by four methods.">
+    <Panel title="Value at Risk" reserve={[760, 495]} description="Losses on today's portfolio that should only be exceeded on the worst days, by four methods.">
       <div className="toolbar">
         <label className="inline-label">Confidence <select value={confidence} onChange={(e) => setConfidence(Number(e.target.value))}>{[0.9, 0.95, 0.99].map((c) => <option key={c} value={c}>{formatPercent(c, 0)}</option>)}</select></label>
         <label className="inline-label">Horizon <select value={horizon} onChange={(e) => setHorizon(Number(e.target.value))}>{[1, 5, 10, 30].map((d) => <option key={d} value={d}>{d} {d === 1 ? "day" : "days"}</option>)}</select></label>
@@ -94,7 +99,7 @@ function VarPanel() {
             <p className="var-sentence" data-testid="var-sentence">{main.sentence}</p>
             {main.note && <p className="muted small">{main.note}</p>}
           </div>
-          <div className="table-wrap">
+          <TableScroll label="VaR and CVaR by method">
             <table className="table" data-testid="var-table">
               <caption className="sr-only">VaR and CVaR by method</caption>
               <thead><tr><th>Method</th><th className="num">VaR</th><th className="num">VaR %</th><th className="num">CVaR</th><th className="num">CVaR %</th></tr></thead>
@@ -118,7 +123,7 @@ function VarPanel() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           {methodNotes.map((n) => (
             <InlineAlert key={n.method} kind="info"><span data-testid={`var-note-${n.method}`}><strong>{n.label}:</strong> {n.text}</span></InlineAlert>
           ))}
@@ -288,14 +293,19 @@ function BreakersPanel() {
             <div className="inline-alert inline-alert-error" role="alert" data-testid="breakers-active">
               <strong>{data.data.breakers.active.length} active trip(s).</strong>
               <ul className="checks">
-                {data.data.breakers.active.map((a, i) => <li key={i}>{String(a.rule ?? a.kind ?? "trip")}: {String(a.message ?? a.reason ?? "")} {typeof a.ts === "string" ? `(${formatDateTime(a.ts)})` : ""}</li>)}
+                {data.data.breakers.active.map((a, i) => {
+                  const label = alertLabel(String(a.rule ?? a.breaker ?? a.kind ?? "trip"));
+                  const detail = alertText(a.message ?? a.reason, a.kind);
+                  const when = typeof a.ts === "string" ? a.ts : typeof a.created_at === "string" ? a.created_at : null;
+                  return <li key={i} data-testid="breaker-trip">{label}{detail !== label ? `: ${detail}` : ""} {when ? `(${formatDateTime(when)})` : ""}</li>;
+                })}
               </ul>
               <button type="button" className="btn btn-secondary btn-small" onClick={() => void reset()}>Reset my breakers</button>
             </div>
           ) : (
             <p><span className="badge badge-success">No breaker tripped</span></p>
           )}
-          <div className="table-wrap">
+          <TableScroll label="Breaker limits by level">
             <table className="table">
               <thead><tr><th>Level</th><th>Limits set</th></tr></thead>
               <tbody>
@@ -311,10 +321,63 @@ function BreakersPanel() {
                 })}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
+          <LimitsForm stored={data.data.breakers.levels.find((l) => l.scope === "user")?.limits ?? null} onSaved={reload} />
         </>
       )}
     </Panel>
+  );
+}
+
+/** Your account's breaker limits (PUT /risk/limits): every field empty switches that rule off. */
+function LimitsForm({ stored, onSaved }: { stored: Record<string, unknown> | null; onSaved: () => void }) {
+  const { api } = useAuth();
+  const [open, setOpen] = useState(false);
+  const [values, setValues] = useState<FormValues>(() => rulesToForm(LIMIT_RULES, stored));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const { errors, out } = validateRules(LIMIT_RULES, values);
+  const valid = Object.keys(errors).length === 0;
+  const start = () => {
+    setValues(rulesToForm(LIMIT_RULES, stored));
+    setError(null);
+    setSaved(false);
+    setOpen(true);
+  };
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.risk.setLimits(limitsPayload(out));
+      setSaved(true);
+      setOpen(false);
+      onSaved();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!open)
+    return (
+      <>
+        {saved && <InlineAlert kind="success">Breaker limits saved.</InlineAlert>}
+        <button type="button" className="btn btn-secondary btn-small" onClick={start}>Set my limits…</button>
+      </>
+    );
+  return (
+    <form className="form subform" aria-label="Breaker limits" onSubmit={(e) => void submit(e)} noValidate>
+      <p className="muted small">Limits for your whole account. Leave a field empty to switch that rule off.</p>
+      {error && <InlineAlert kind="error">{error}</InlineAlert>}
+      <RiskRuleFields rules={LIMIT_RULES} values={values} errors={errors} onChange={setValues} />
+      <div className="button-row">
+        <button type="submit" className="btn btn-primary" disabled={busy || !valid}>{busy ? "Saving…" : "Save limits"}</button>
+        <button type="button" className="btn btn-secondary" onClick={() => setOpen(false)}>Cancel</button>
+      </div>
+    </form>
   );
 }
 
@@ -333,8 +396,9 @@ function EmergencyPanel() {
     setError(null);
     dialog.current?.showModal();
   };
+  const armed = confirmsStop(typed);
   const confirm = async () => {
-    if (typed !== "STOP") return;
+    if (!armed) return;
     setBusy(true);
     setError(null);
     try {
@@ -366,14 +430,17 @@ function EmergencyPanel() {
         <div className="dialog-body">
           <p>Every open order is cancelled and every running or paused bot is <strong>halted</strong>. This cannot be undone from here.</p>
           <div className="field">
-            <label htmlFor={inputId}>Type STOP to confirm</label>
-            <input id={inputId} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} onKeyDown={(e) => e.key === "Enter" && void confirm()} />
+            <label htmlFor={inputId}>Type {STOP_WORD} to confirm</label>
+            <input id={inputId} aria-describedby={`${inputId}-hint`} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} onKeyDown={(e) => e.key === "Enter" && void confirm()} />
+            <p id={`${inputId}-hint`} className="hint" data-testid="estop-hint" aria-live="polite">
+              {armed ? "Confirmed: the button below stops everything." : typed.trim() ? `Type the word ${STOP_WORD} (upper or lower case), nothing else.` : `The word ${STOP_WORD}, in upper or lower case.`}
+            </p>
           </div>
           {error && <InlineAlert kind="error">{error}</InlineAlert>}
         </div>
         <div className="dialog-actions">
           <button type="button" className="btn btn-secondary" onClick={() => dialog.current?.close()} autoFocus>Cancel</button>
-          <button type="button" className="btn btn-danger" onClick={() => void confirm()} disabled={typed !== "STOP" || busy}>{busy ? "Stopping…" : "Stop everything"}</button>
+          <button type="button" className="btn btn-danger" onClick={() => void confirm()} disabled={!armed || busy}>{busy ? "Stopping…" : "Stop everything"}</button>
         </div>
       </dialog>
     </section>

@@ -10,6 +10,7 @@ import { featureOn, useFeatures } from "../lib/features";
 import { useResource } from "../lib/useResource";
 import { useLiveReload } from "../live/LiveContext";
 import { Link } from "../router/hashRouter";
+import { TableScroll } from "../components/TableScroll";
 
 export function Wallet() {
   const { api } = useAuth();
@@ -24,7 +25,7 @@ export function Wallet() {
   return (
     <Page title="Wallet" intro="Balances per exchange and per bot, from the double-entry ledger.">
       <div className="grid">
-        <Panel title="Capital">
+        <Panel title="Capital" reserve={[240, 285]}>
           {data.state === "loading" && <Loading />}
           {data.state === "error" && <ErrorNotice error={data.error} onRetry={reload} />}
           {data.state === "ready" && !zar && <EmptyState title="No funds yet">Deposit paper rand to start trading on paper.</EmptyState>}
@@ -42,10 +43,10 @@ export function Wallet() {
         </Panel>
         <FundsPanel onDone={reload} />
       </div>
-      <Panel title="Per exchange and bot" description="Paper bots trade on the built-in sim exchange.">
+      <Panel title="Per exchange and bot" reserve={[200, 265]} description="Paper bots trade on the built-in sim exchange.">
         {data.state === "ready" && data.data.bots.length === 0 && <EmptyState title="No bots hold funds">Allocate capital when you create a bot.</EmptyState>}
         {data.state === "ready" && data.data.bots.length > 0 && (
-          <div className="table-wrap">
+          <TableScroll label="Funds per bot">
             <table className="table">
               <thead><tr><th>Bot</th><th>Exchange</th><th className="num">Cash</th><th className="num">Position</th><th className="num">Equity</th></tr></thead>
               <tbody>
@@ -60,7 +61,7 @@ export function Wallet() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </Panel>
       <LedgerPanel />
@@ -173,7 +174,7 @@ function LedgerPanel() {
       {page.state === "error" && <ErrorNotice error={page.error} onRetry={reload} />}
       {page.state === "ready" && page.data.items.length === 0 && <EmptyState title="No ledger entries yet">Deposits, allocations and fills appear here.</EmptyState>}
       {page.state === "ready" && page.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableScroll label="Ledger entries">
           <table className="table">
             <thead><tr><th>#</th><th>When</th><th>Kind</th><th>Description</th><th className="num">Cash movement</th></tr></thead>
             <tbody>
@@ -191,7 +192,7 @@ function LedgerPanel() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <div className="button-row">
         <button type="button" className="btn btn-secondary btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>← Newer</button>

@@ -6,6 +6,7 @@ import { SelectField } from "../../components/Field";
 import { Panel } from "../../components/Page";
 import { EmptyState, ErrorNotice, InlineAlert, Loading } from "../../components/StateViews";
 import { formatDateTime } from "../../lib/format";
+import { TableScroll } from "../../components/TableScroll";
 
 const PAGE_SIZES = [10, 25, 50, 100] as const;
 
@@ -73,7 +74,7 @@ export function AuditPanel() {
 
 function AuditTable({ items }: { items: AuditEntry[] }) {
   return (
-    <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
+    <TableScroll label="Audit entries">
       <table className="table">
         <thead>
           <tr>
@@ -98,7 +99,7 @@ function AuditTable({ items }: { items: AuditEntry[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

@@ -6,6 +6,7 @@ import { Panel } from "../../components/Page";
 import { ErrorNotice, InlineAlert, Loading } from "../../components/StateViews";
 import { resetFeatures } from "../../lib/features";
 import { useResource } from "../../lib/useResource";
+import { TableScroll } from "../../components/TableScroll";
 
 const SCOPE_LABEL: Record<string, string> = { all: "Everyone", admin: "Admins", trader: "Traders", viewer: "Viewers" };
 
@@ -35,7 +36,7 @@ export function FeaturesPanel() {
       {table.state === "error" && <ErrorNotice error={table.error} onRetry={reload} />}
       {error && <InlineAlert kind="error">{error}</InlineAlert>}
       {data && (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Feature visibility">
+        <TableScroll label="Feature visibility">
           <table className="table" data-testid="features-table">
             <caption className="sr-only">Which roles can see each feature (checked: visible)</caption>
             <thead>
@@ -69,7 +70,7 @@ export function FeaturesPanel() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </Panel>
   );

@@ -1,9 +1,8 @@
-import { useCallback, useMemo, useState, type FormEvent } from "react";
+import { lazy, Suspense, useCallback, useMemo, useState, type FormEvent } from "react";
 import { describeError } from "../../api/errors";
 import type { Bot, Decision, Metrics } from "../../api/types";
 import { useAuth } from "../../auth/AuthContext";
 import { LineChart } from "../../components/charts/Svg";
-import { PriceChart } from "../../components/charts/PriceChart";
 import { Field } from "../../components/Field";
 import { Page, Panel } from "../../components/Page";
 import { EmptyState, ErrorNotice, InlineAlert, Loading } from "../../components/StateViews";
@@ -14,6 +13,12 @@ import { useResource } from "../../lib/useResource";
 import { useLiveReload } from "../../live/LiveContext";
 import { Link } from "../../router/hashRouter";
 import { BotActions, StatusBadge } from "./BotActions";
+import { TableScroll } from "../../components/TableScroll";
+import { RiskRuleFields } from "../../components/RiskRuleFields";
+import { EXIT_RULES, mergeExits, rulesToForm, validateRules, type FormValues } from "../../lib/riskSettings";
+
+/** The candle chart library (lightweight-charts) loads only on this screen: the other screens start faster. */
+const PriceChart = lazy(() => import("../../components/charts/PriceChart").then((m) => ({ default: m.PriceChart })));
 
 const OVERLAY_COLOURS = ["#ffc857", "#c792ea", "#7dd3ff", "#f78c6c"];
 
@@ -53,8 +58,47 @@ function BotBody({ bot, reload }: { bot: Bot; reload: () => void }) {
         <PerformancePanel bot={bot} />
         <AllocationPanel bot={bot} onChanged={reload} />
       </div>
+      <ExitsPanel bot={bot} onChanged={reload} />
       <DecisionsPanel bot={bot} />
     </>
+  );
+}
+
+/** Stop-loss, take-profit and trailing stop of the bot (PATCH /bots/{id} {risk}); the server refuses changes while it runs. */
+function ExitsPanel({ bot, onChanged }: { bot: Bot; onChanged: () => void }) {
+  const { api } = useAuth();
+  const [values, setValues] = useState<FormValues>(() => rulesToForm(EXIT_RULES, bot.risk));
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: "error" | "success"; text: string } | null>(null);
+  const { errors, out } = validateRules(EXIT_RULES, values);
+  const valid = Object.keys(errors).length === 0;
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!valid) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = await api.bots.update(bot.id, { risk: mergeExits(bot.risk ?? {}, out) });
+      setValues(rulesToForm(EXIT_RULES, updated.risk));
+      setMessage({ kind: "success", text: "Exits saved." });
+      onChanged();
+    } catch (err) {
+      setMessage({ kind: "error", text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Panel title="Exits" description="Close the position automatically. Percentages of the entry price; empty switches a rule off.">
+      <form className="form" aria-label="Exits" onSubmit={(e) => void submit(e)} noValidate>
+        {bot.status === "running" && <p className="muted small">Pause or stop the bot to change its exits.</p>}
+        {message && <InlineAlert kind={message.kind}>{message.text}</InlineAlert>}
+        <RiskRuleFields rules={EXIT_RULES} values={values} errors={errors} onChange={setValues} />
+        <div className="button-row">
+          <button type="submit" className="btn btn-primary" disabled={busy || !valid}>{busy ? "Saving…" : "Save exits"}</button>
+        </div>
+      </form>
+    </Panel>
   );
 }
 
@@ -85,7 +129,9 @@ function ChartPanel({ bot }: { bot: Bot }) {
       {chart && chart.candles.length === 0 && chart.line.length === 0 && <EmptyState title="No prices yet">The chart fills in as the market produces bars.</EmptyState>}
       {chart && (chart.candles.length > 0 || chart.line.length > 0) && (
         <>
-          <PriceChart candles={chart.candles} line={chart.line} markers={chart.markers} overlays={chart.overlays} label={`${bot.symbol} price with ${chart.fills.length} trades`} />
+          <Suspense fallback={<div className="price-chart" style={{ height: 320 }} aria-hidden="true" />}>
+            <PriceChart candles={chart.candles} line={chart.line} markers={chart.markers} overlays={chart.overlays} label={`${bot.symbol} price with ${chart.fills.length} trades`} />
+          </Suspense>
           {chart.overlays.length > 0 && (
             <p className="legend">
               {chart.overlays.map((o) => (
@@ -103,7 +149,7 @@ function ChartPanel({ bot }: { bot: Bot }) {
 function FillsTable({ fills, base }: { fills: Array<{ id: string; ts: string; side: string; price: string; qty: string; fee: string }>; base: string }) {
   if (fills.length === 0) return <p className="muted">No trades yet.</p>;
   return (
-    <div className="table-wrap">
+    <TableScroll label="Latest trades">
       <table className="table">
         <caption className="sr-only">Latest trades</caption>
         <thead><tr><th>Time</th><th>Side</th><th className="num">Price</th><th className="num">Quantity</th><th className="num">Fee</th></tr></thead>
@@ -119,7 +165,7 @@ function FillsTable({ fills, base }: { fills: Array<{ id: string; ts: string; si
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

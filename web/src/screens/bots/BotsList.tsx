@@ -11,6 +11,8 @@ import { useResource } from "../../lib/useResource";
 import { useLiveReload } from "../../live/LiveContext";
 import { Link, navigate } from "../../router/hashRouter";
 import { BotActions, StatusBadge } from "./BotActions";
+import { RiskRuleFields } from "../../components/RiskRuleFields";
+import { EXIT_RULES, mergeExits, rulesToForm, validateRules, type FormValues } from "../../lib/riskSettings";
 
 export function Bots() {
   const { api } = useAuth();
@@ -117,6 +119,8 @@ function BotForm({ strategies, instruments, free, onCancel, onCreated }: { strat
   const [timeframe, setTimeframe] = useState("60");
   const [mode, setMode] = useState<BotMode>("paper_public");
   const [allocation, setAllocation] = useState("");
+  const [exits, setExits] = useState<FormValues>(() => rulesToForm(EXIT_RULES, null));
+  const exitCheck = validateRules(EXIT_RULES, exits);
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -126,7 +130,7 @@ function BotForm({ strategies, instruments, free, onCancel, onCreated }: { strat
   const allocationError =
     allocation.trim() !== "" && allocationValue === null ? "Enter a positive amount in rand." : allocationValue !== null && Number(allocationValue) > Number(free) ? `More than your free capital (${formatZAR(free)}). Deposit paper funds in the Wallet first.` : null;
   const nameError = name.trim() === "" ? "Give the bot a name." : null;
-  const valid = Object.keys(errors).length === 0 && !allocationError && !nameError && strategy !== undefined && symbol !== "";
+  const valid = Object.keys(errors).length === 0 && Object.keys(exitCheck.errors).length === 0 && !allocationError && !nameError && strategy !== undefined && symbol !== "";
 
   const chooseStrategy = (next: string) => {
     setStrategyName(next);
@@ -148,6 +152,7 @@ function BotForm({ strategies, instruments, free, onCancel, onCreated }: { strat
         symbol,
         timeframe_s: Number(timeframe),
         mode,
+        risk: mergeExits({}, exitCheck.out),
         ...(allocationValue ? { allocation: allocationValue } : {}),
       });
       onCreated(bot);
@@ -207,6 +212,10 @@ function BotForm({ strategies, instruments, free, onCancel, onCreated }: { strat
           </div>
         </fieldset>
       )}
+      <fieldset className="fieldset">
+        <legend>Exits (optional)</legend>
+        <RiskRuleFields rules={EXIT_RULES} values={exits} errors={exitCheck.errors} onChange={setExits} />
+      </fieldset>
       <ValidatedField
         label="Allocation (ZAR)"
         value={allocation}
