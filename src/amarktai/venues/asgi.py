@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,14 +66,15 @@ class _Drop(Exception):
     """Raised after the status line is sent: uvicorn then cuts the connection."""
 
 
-class VenueApp:
+class VenueApp(ABC):
     """An ASGI app over one `VenueCore`; subclasses speak a venue's dialect in `handle`."""
 
     def __init__(self, core: VenueCore) -> None:
         self.core = core
 
+    @abstractmethod
     def handle(self, request: Request) -> Reply:
-        raise NotImplementedError
+        """One request in the venue's dialect: its reply, or a `VenueReject`."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
