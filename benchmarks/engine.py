@@ -37,6 +37,7 @@ import contextlib
 import cProfile
 import pstats
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -57,10 +58,13 @@ from amarktai.kit.clock import ManualClock
 from amarktai.kit.heap import freeze_startup_heap
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
-from amarktai.markets.replay import ReplayMarket, shared_data_dir
+from amarktai.markets.replay import ReplayMarket
 from amarktai.markets.sim import SimConfig, SimMarket
 from amarktai.markets.types import MarketEvent, event_time
 from amarktai.runtime import build_runtime
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.shared_data import find_shared_data_dir
 
 Strategies = tuple[tuple[str, dict[str, object]], ...]
 STRATEGIES: Strategies = (
@@ -79,7 +83,7 @@ CAPTURE_FILES += ("ethusdt_20240808.gz", "ethusdt_20240809.gz")
 
 
 def replay_events() -> Scenario:
-    market = ReplayMarket.from_files(shared_data_dir() / CAPTURE / f for f in CAPTURE_FILES)
+    market = ReplayMarket.from_files(find_shared_data_dir() / CAPTURE / f for f in CAPTURE_FILES)
     return "replay", "USDT", ("BTC/USDT", "ETH/USDT"), [[e] for e in market.events()]
 
 

@@ -5,16 +5,21 @@ Run: .venv/bin/python benchmarks/market_sim.py
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from amarktai.execution import PaperVenue, VerifiedPaperFillModel, new_order
 from amarktai.kit.clock import ManualClock
 from amarktai.markets import OrderBook
-from amarktai.markets.replay import load_file, shared_data_dir
+from amarktai.markets.replay import load_file
 from amarktai.markets.sim import SimConfig, SimMarket
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.shared_data import find_shared_data_dir
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -30,7 +35,7 @@ def sim_events() -> int:
 
 
 def replay_rows() -> int:
-    data = shared_data_dir() / "intraday"
+    data = find_shared_data_dir() / "intraday"
     names = ["UNITTEST_BTC-1m.json", "XRP_ETH-trades.json.gz", "ETH_BTC-5m.feather"]
     return sum(len(load_file(data / n)) for n in names)
 

@@ -28,12 +28,15 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from amarktai.risk.montecarlo import simulate_bootstrap, simulate_gbm
-from amarktai.risk.stress import find_shared_data_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.shared_data import find_shared_data_dir
 
 MU, SIGMA, STEPS, PATHS, SEED = 0.5, 0.8, 365, 100_000, 7
 LOOP_PATHS = 2_000

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,10 +44,13 @@ from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
 from amarktai.logging_setup import configure_logging
 from amarktai.risk.history import register_closes, unregister_closes
-from amarktai.risk.stress import ASSET_FILES, find_shared_data_dir
+from amarktai.risk.stress import ASSET_FILES
 from amarktai.risk.var import compute_var, historical_var_es
 from amarktai.risk.var_backtest import backtest_var
 from amarktai.runtime import build_runtime
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.shared_data import find_shared_data_dir
 
 HOLDINGS = np.array([60_000.0, 25_000.0, 5_000.0, 10_000.0])  # ZAR in BTC, ETH, LTC, PAXG
 

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 from sqlalchemy import func, select
 from tests.api.conftest import Api, auth
 
 from amarktai.jobs.models import Job
-from amarktai.kit.shared_data import find_shared_data_dir
 
 WALK = {"random_walk": {"n": 400, "seed": 7, "sigma": 0.01}}
 SMA = {"strategy": "sma_cross", "params": {"fast": 5, "slow": 20}}

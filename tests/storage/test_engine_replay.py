@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,12 +19,12 @@ from amarktai.kit.clock import ManualClock
 from amarktai.ledger import journal
 from amarktai.ledger.service import LedgerService
 from amarktai.markets.instruments import default_registry
-from amarktai.markets.replay import ReplayMarket, shared_data_dir
+from amarktai.markets.replay import ReplayMarket
 
 
 async def test_engine_trades_replayed_eth_btc_candles(db_engine: AsyncEngine) -> None:
     try:
-        path = shared_data_dir() / "intraday" / "ETH_BTC-5m.feather"
+        path = find_shared_data_dir() / "intraday" / "ETH_BTC-5m.feather"
     except Exception as exc:  # the shared data folder lives beside the repo
         pytest.skip(f"shared data not available: {exc}")
     market = ReplayMarket.from_files([path])

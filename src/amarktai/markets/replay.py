@@ -35,7 +35,6 @@ import pandas as pd
 from amarktai.kit.clock import Clock, SystemClock
 from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.kit.money import to_decimal
-from amarktai.kit.shared_data import find_shared_data_dir
 from amarktai.markets.instruments import default_registry, generic_instrument
 from amarktai.markets.types import Candle, Instrument, MarketEvent, Trade, event_time
 
@@ -54,13 +53,6 @@ KNOWN_SYMBOLS: dict[str, str] = {
 _PAIR_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9]+)-")
 _TIMEFRAME_NAME = re.compile(r"-(\d+)([smhdw])[.-]")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def shared_data_dir() -> Path:
-    """The shared market-data folder (see `amarktai.kit.shared_data`): for tests, tools and
-    benchmarks that read it on purpose; the product reads the candle store instead
-    (``ReplayMarket.from_series``) or files a user names (``ReplayMarket.from_files``)."""
-    return find_shared_data_dir()
 
 
 # ---------------------------------------------------------------- reading raw tables

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Final, Literal
 
 from amarktai.kit.errors import ValidationFailed
-from amarktai.kit.shared_data import find_shared_data_dir as _find_shared
 from amarktai.marketdata import sources
 from amarktai.marketdata.store import CandleStore, SeriesKey
 
@@ -107,15 +106,6 @@ class StressResult:
 
 
 # --------------------------------------------------------------------------- data location
-
-
-def find_shared_data_dir(start: Path | None = None) -> Path:
-    """The shared data folder (see `amarktai.kit.shared_data`), searched from `start`.
-
-    Tests and benchmarks use it to read the shared files on purpose; scenarios do not
-    need it (see the module doc)."""
-    origins = [start] if start is not None else None
-    return _find_shared(origins, code="stress_data_unavailable")
 
 
 @lru_cache(maxsize=32)

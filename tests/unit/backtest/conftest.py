@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 
 from amarktai.backtest.data import load_bars
-from amarktai.kit.shared_data import find_shared_data_dir
 from amarktai.strategies.base import Bars
 
 SHARED = find_shared_data_dir()

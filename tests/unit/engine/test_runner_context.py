@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 
 from amarktai.engine.planner import Limits
 from amarktai.engine.runner import BotRunner, _bars
 from amarktai.markets.instruments import default_registry
-from amarktai.markets.replay import load_candles, shared_data_dir
+from amarktai.markets.replay import load_candles
 from amarktai.strategies.base import StrategyContext
 from amarktai.strategies.registry import create_strategy
 
@@ -27,7 +28,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 def test_windowed_engine_context_decides_like_the_full_history(
     name: str, params: dict[str, Any]
 ) -> None:
-    candles = load_candles(shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")
+    candles = load_candles(find_shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")
     runner = _runner(name, params)
     reference = create_strategy(name, params)
     full = reference.stream(_bars(candles))
@@ -46,7 +47,7 @@ def test_windowed_engine_context_decides_like_the_full_history(
 
 def test_a_gap_in_decisions_forgets_the_previous_target() -> None:
     runner = _runner("rsi_reversion", {})
-    candles = load_candles(shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")[:3]
+    candles = load_candles(find_shared_data_dir() / "intraday" / "ETH_BTC-5m.feather")[:3]
     runner.push(candles[0])
     runner.decided = (runner.bar_index, 1.0)
     runner.push(candles[1])

@@ -4,8 +4,7 @@ explicitly, as a user would with $AMARKTAI_SHARED_DATA (the product never looks 
 from __future__ import annotations
 
 import pytest
-
-from amarktai.kit.shared_data import find_shared_data_dir
+from benchmarks.shared_data import find_shared_data_dir
 
 
 @pytest.fixture(autouse=True)

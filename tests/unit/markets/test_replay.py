@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 
 from amarktai.kit.clock import ManualClock
 from amarktai.kit.errors import NotFound, ValidationFailed
@@ -15,10 +16,9 @@ from amarktai.markets.replay import (
     load_candles,
     load_file,
     load_trades,
-    shared_data_dir,
 )
 
-DATA = shared_data_dir()
+DATA = find_shared_data_dir()
 HEADER = "Date,open,high,low,close,volume,Name,Symbol,Marketcap\n"
 GOOD = [
     "2024-01-01,10,12,9,11,100,Bitcoin,BTC,",
@@ -157,10 +157,10 @@ def test_unknown_symbol_and_missing_file(tmp_path: Path) -> None:
 
 def test_shared_data_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AMARKTAI_SHARED_DATA", str(tmp_path))
-    assert shared_data_dir() == tmp_path
+    assert find_shared_data_dir() == tmp_path
     monkeypatch.setenv("AMARKTAI_SHARED_DATA", str(tmp_path / "nope"))
     with pytest.raises(NotFound):
-        shared_data_dir()
+        find_shared_data_dir()
 
 
 def test_merged_replay_is_time_ordered_and_candles_emit_at_close() -> None:

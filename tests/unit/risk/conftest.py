@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-from amarktai.risk.stress import find_shared_data_dir
+from benchmarks.shared_data import find_shared_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,13 @@ import csv
 from pathlib import Path
 
 import pytest
+from benchmarks.shared_data import find_shared_data_dir
 
 from amarktai.kit.errors import NotFound, ValidationFailed
 from amarktai.risk.stress import (
     PROXY_BETA,
     apply_stress,
     custom_scenario,
-    find_shared_data_dir,
     historical_scenario,
     list_scenarios,
     run_stress_test,
@@ -129,5 +129,5 @@ def test_data_dir_from_env(
 def test_missing_data_dir_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AMARKTAI_SHARED_DATA", raising=False)
     with pytest.raises(NotFound) as info:
-        find_shared_data_dir(Path("/nonexistent/amarktai/risk"))
+        find_shared_data_dir([Path("/nonexistent/amarktai/risk")], code="stress_data_unavailable")
     assert info.value.code == "stress_data_unavailable"

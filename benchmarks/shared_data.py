@@ -1,8 +1,11 @@
-"""Where the recorded market data lives (the `shared/data` folder beside the repo).
+"""Where the recorded market data of the development checkout lives (the `shared/data`
+folder beside the repo), for benchmarks and tests that read it on purpose.
 
-One lookup for every reader (replay market, stress scenarios, return history, backtests):
-$AMARKTAI_SHARED_DATA when set, else the nearest `shared/data` above a starting point
-(the working directory and this package by default).
+Not product code: a person who clones the repository has no such folder, and the product
+reads its candle store, a folder the user names (`$AMARKTAI_SHARED_DATA`) and the sample
+shipped in the package (`amarktai.marketdata.sources`). Lookup: $AMARKTAI_SHARED_DATA when
+set, else the nearest `shared/data` above a starting point (the working directory and this
+file by default).
 """
 
 from __future__ import annotations
