@@ -73,6 +73,7 @@ from amarktai.exchanges.errors import (
 from amarktai.exchanges.http import VenueHttp, VenueReply, bad_reply, default_error, retry_after_s
 from amarktai.exchanges.parsing import Record, fmt, records, step_from_places
 from amarktai.exchanges.retry import retry_read
+from amarktai.exchanges.symbols import SymbolBook
 from amarktai.kit.errors import ValidationFailed
 from amarktai.markets.types import BookLevel, Candle, Instrument, OrderBook, Trade
 
@@ -186,8 +187,7 @@ class OvexClient:
             map_error=map_ovex_error,
             timeout_s=timeout_s,
         )
-        self._instruments: dict[str, Instrument] | None = None
-        self._market_ids: dict[str, str] = {}
+        self._symbols = SymbolBook(VENUE, "OVEX", lambda i: f"{i.base}{i.quote}".lower())
         # our client order id → OVEX order id, for orders placed by this process
         self._order_ids: dict[str, str] = dict(known_orders or {})
         if instruments is not None:
@@ -199,11 +199,7 @@ class OvexClient:
         self, instruments: Sequence[Instrument], market_ids: dict[str, str] | None = None
     ) -> None:
         """Ours `BTC/ZAR` ↔ OVEX's `btczar`."""
-        self._instruments = {i.symbol: i for i in instruments}
-        given = market_ids or {}
-        self._market_ids = {
-            i.symbol: given.get(i.symbol, f"{i.base}{i.quote}".lower()) for i in instruments
-        }
+        self._symbols.remember(instruments, market_ids)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -235,25 +231,16 @@ class OvexClient:
         return await self._http.request(verb, full, body=text, headers=headers)
 
     async def _instrument(self, symbol: str) -> Instrument:
-        if self._instruments is None:
+        if not self._symbols.loaded:
             await self.instruments()
-        assert self._instruments is not None
-        found = self._instruments.get(symbol)
-        if found is None:
-            raise UnknownSymbol(
-                f"OVEX does not list {symbol!r}", venue=VENUE, details={"symbol": symbol}
-            )
-        return found
+        return self._symbols.instrument(symbol)
 
     async def _market(self, symbol: str) -> str:
         await self._instrument(symbol)
-        return self._market_ids[symbol]
+        return self._symbols.venue_id(symbol)
 
-    def _symbol_of(self, market: str, rec: Record) -> str:
-        for ours, theirs in self._market_ids.items():
-            if theirs == market:
-                return ours
-        raise bad_reply(VENUE, f"{rec.what}: market {market!r} is not among OVEX's", rec.raw)
+    def _symbol_of(self, venue_id: str, rec: Record) -> str:
+        return self._symbols.symbol_of(venue_id, rec.what, rec.raw)
 
     # -- market data ---------------------------------------------------------
 
@@ -449,7 +436,7 @@ class OvexClient:
         """Checked against OVEX's market rules, then sent exactly once: OVEX has no client
         order id, so after a timeout nobody could tell whether a resend would double it."""
         instrument = await self._instrument(order.symbol)
-        market = self._market_ids[order.symbol]
+        market = self._symbols.venue_id(order.symbol)
         if order.client_order_id in self._order_ids:
             raise InvalidOrder(
                 f"client order id {order.client_order_id!r} was already used",
@@ -495,7 +482,7 @@ class OvexClient:
         return self._parse_order(Record(VENUE, raw, "order"), symbol)
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[VenueOrder]:
-        if self._instruments is None:
+        if not self._symbols.loaded:
             await self.instruments()
         query = [("state", "wait")]
         if symbol is not None:

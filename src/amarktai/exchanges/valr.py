@@ -70,6 +70,7 @@ from amarktai.exchanges.errors import (
 from amarktai.exchanges.http import VenueHttp, VenueReply, bad_reply, default_error, retry_after_s
 from amarktai.exchanges.parsing import Record, fmt, records, step_from_places
 from amarktai.exchanges.retry import place_once, retry_read
+from amarktai.exchanges.symbols import SymbolBook
 from amarktai.kit.errors import ValidationFailed
 from amarktai.markets.types import BookLevel, Candle, Instrument, OrderBook, Trade
 
@@ -221,8 +222,7 @@ class ValrClient:
             timeout_s=timeout_s,
             default_headers={"Content-Type": "application/json"},
         )
-        self._instruments: dict[str, Instrument] | None = None
-        self._venue_ids: dict[str, str] = {}
+        self._symbols = SymbolBook(VENUE, "VALR", lambda i: f"{i.base}{i.quote}")
         if instruments is not None:
             self._remember(instruments)
 
@@ -233,9 +233,7 @@ class ValrClient:
     ) -> None:
         """Ours `BTC/ZAR` ↔ VALR's `BTCZAR`: taken from VALR's own pair list when we
         have it, else base + quote (VALR's spelling for every spot pair)."""
-        self._instruments = {i.symbol: i for i in instruments}
-        given = venue_ids or {}
-        self._venue_ids = {i.symbol: given.get(i.symbol, f"{i.base}{i.quote}") for i in instruments}
+        self._symbols.remember(instruments, venue_ids)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -281,25 +279,16 @@ class ValrClient:
         )
 
     async def _instrument(self, symbol: str) -> Instrument:
-        if self._instruments is None:
+        if not self._symbols.loaded:
             await self.instruments()
-        assert self._instruments is not None
-        found = self._instruments.get(symbol)
-        if found is None:
-            raise UnknownSymbol(
-                f"VALR does not list {symbol!r}", venue=VENUE, details={"symbol": symbol}
-            )
-        return found
+        return self._symbols.instrument(symbol)
 
     async def _pair(self, symbol: str) -> str:
         await self._instrument(symbol)
-        return self._venue_ids[symbol]
+        return self._symbols.venue_id(symbol)
 
-    def _symbol_of(self, pair: str, rec: Record) -> str:
-        for ours, theirs in self._venue_ids.items():
-            if theirs == pair:
-                return ours
-        raise bad_reply(VENUE, f"{rec.what}: pair {pair!r} is not among VALR's pairs", rec.raw)
+    def _symbol_of(self, venue_id: str, rec: Record) -> str:
+        return self._symbols.symbol_of(venue_id, rec.what, rec.raw)
 
     # -- market data ---------------------------------------------------------
 
@@ -471,7 +460,7 @@ class ValrClient:
         is resent only if VALR says it has no such order). VALR answers 202 Accepted: the
         order is returned `open` and a later `fetch_order` tells whether it failed."""
         instrument = await self._instrument(order.symbol)
-        pair = self._venue_ids[order.symbol]
+        pair = self._symbols.venue_id(order.symbol)
         if not CUSTOMER_ORDER_ID.match(order.client_order_id):
             raise InvalidOrder(
                 f"client order id {order.client_order_id!r} is not 1-50 letters, digits or "
@@ -579,7 +568,7 @@ class ValrClient:
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[VenueOrder]:
         wanted = await self._pair(symbol) if symbol is not None else None
-        if self._instruments is None:
+        if not self._symbols.loaded:
             await self.instruments()
         raw = await self._read(lambda: self._private("GET", "/v1/orders/open"))
         result: list[VenueOrder] = []
